@@ -1,0 +1,108 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    dunning_scenario_id = fields.Many2one(
+        "dunning.scenario",
+        string="Dunning Scenario",
+        company_dependent=True,
+        tracking=True,
+        help="Forces the scenario of this customer, whatever its categories.",
+    )
+    dunning_effective_scenario_id = fields.Many2one(
+        "dunning.scenario",
+        string="Applied Dunning Scenario",
+        compute="_compute_dunning_effective_scenario_id",
+        help="The customer's own scenario, else the first scenario linked to one of "
+        "its categories, else the company's default scenario.",
+    )
+    dunning_excluded = fields.Boolean(
+        string="No Reminders",
+        tracking=True,
+        help="Never send payment reminders to this customer.",
+    )
+    dunning_responsible_id = fields.Many2one(
+        "res.users",
+        string="Dunning Responsible",
+        tracking=True,
+        help="Accountant in charge of this customer's reminders and phone calls.",
+    )
+    dunning_reminder_ids = fields.One2many("dunning.reminder", "partner_id", string="Reminders")
+    dunning_reminder_count = fields.Integer(compute="_compute_dunning_reminder_count")
+
+    @api.depends_context("company")
+    @api.depends(
+        "dunning_scenario_id",
+        "category_id",
+        "commercial_partner_id.dunning_scenario_id",
+        "commercial_partner_id.category_id",
+    )
+    def _compute_dunning_effective_scenario_id(self):
+        scenarios = self._dunning_get_effective_scenarios(self.env.company)
+        for partner in self:
+            partner.dunning_effective_scenario_id = scenarios[partner.id]
+
+    def _dunning_get_effective_scenarios(self, company):
+        """Effective scenario of each partner for ``company``, in a few queries.
+
+        :return: dict partner id -> dunning.scenario (possibly empty)
+        """
+        Scenario = self.env["dunning.scenario"]
+        scenarios = Scenario.sudo().search(
+            [("company_id", "=", company.id), ("partner_category_ids", "!=", False)]
+        )
+        by_category = {}
+        for scenario in scenarios:  # sorted by sequence: the first one wins
+            for category in scenario.partner_category_ids:
+                by_category.setdefault(category.id, scenario)
+        default = company.sudo().dunning_default_scenario_id
+        result = {}
+        commercials = self.commercial_partner_id.with_company(company).sudo()
+        for partner in self:
+            commercial = commercials.browse(partner.commercial_partner_id.id)
+            scenario = commercial.dunning_scenario_id
+            if not scenario and by_category:
+                matching = [
+                    by_category[cat_id]
+                    for cat_id in commercial.category_id.ids
+                    if cat_id in by_category
+                ]
+                if matching:
+                    scenario = min(matching, key=lambda s: (s.sequence, s.id))
+            result[partner.id] = Scenario.browse((scenario or default).id)
+        return result
+
+    def _compute_dunning_reminder_count(self):
+        counts = dict(
+            self.env["dunning.reminder"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.dunning_reminder_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + ["dunning_excluded", "dunning_responsible_id"]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"dunning_scenario_id", "category_id", "dunning_excluded"} & set(vals):
+            self.env["account.move"]._dunning_reset_schedule(
+                self.env.company, partners=self.commercial_partner_id
+            )
+        return res
+
+    def action_view_dunning_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_scenario.dunning_reminder_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
