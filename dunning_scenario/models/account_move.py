@@ -218,9 +218,9 @@ class AccountMove(models.Model):
             next_date = earliest
         return target, next_date, next_level
 
-    def _dunning_apply_level(self, lines_by_move, date):
-        """Record that the reminder lines were sent (or marked as reminded)."""
-        today = date
+    def _dunning_apply_level(self, lines_by_move, today):
+        """Record that the reminder lines were sent (or marked as reminded) today."""
+        date = today
         for move in self:
             line = lines_by_move[move.id]
             level = line.level_id
@@ -234,11 +234,17 @@ class AccountMove(models.Model):
                 vals["dunning_formal_notice_date"] = date
             move.write(vals)
             scenario = level.scenario_id
-            __, next_date, next_level = move._dunning_plan(
+            target, next_date, next_level = move._dunning_plan(
                 scenario._get_sorted_levels(), scenario, today
             )
+            if target:
+                # A further level is already due (no minimum interval): next run.
+                next_date, next_level = today, target
             move.write(
-                {"dunning_next_date": next_date, "dunning_next_level_id": next_level.id if next_level else False}
+                {
+                    "dunning_next_date": next_date,
+                    "dunning_next_level_id": next_level.id if next_level else False,
+                }
             )
 
     # ------------------------------------------------------------------

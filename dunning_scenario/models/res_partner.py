@@ -93,9 +93,8 @@ class ResPartner(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if {"dunning_scenario_id", "category_id", "dunning_excluded"} & set(vals):
-            self.env["account.move"]._dunning_reset_schedule(
-                self.env.company, partners=self.commercial_partner_id
-            )
+            # Categories are shared by all companies: re-plan everywhere.
+            self.env["account.move"]._dunning_reset_schedule(partners=self.commercial_partner_id)
         return res
 
     def action_view_dunning_reminders(self):
