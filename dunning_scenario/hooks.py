@@ -18,6 +18,8 @@ ACCOUNT_MOVE_COLUMNS = [
     ("dunning_pause_reason", "varchar"),
     ("dunning_excluded", "boolean DEFAULT false"),
     ("dunning_formal_notice_date", "date"),
+    ("dunning_prescription_date", "date"),
+    ("dunning_thanked", "boolean DEFAULT false"),
 ]
 
 
@@ -34,5 +36,15 @@ def pre_init_hook(env):
            SET dunning_state = 'paid'
          WHERE move_type = 'out_invoice'
            AND payment_state IN ('paid', 'in_payment', 'reversed')
+        """
+    )
+    # Limitation date: no scenario exists before install, and the default
+    # scenario (like no scenario at all) follows the business rule: 5 years.
+    cr.execute(
+        """
+        UPDATE account_move
+           SET dunning_prescription_date = (invoice_date_due + INTERVAL '5 years')::date
+         WHERE move_type = 'out_invoice'
+           AND invoice_date_due IS NOT NULL
         """
     )

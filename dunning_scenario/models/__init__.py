@@ -1,5 +1,6 @@
 from . import dunning_scenario
 from . import dunning_level
+from . import dunning_interest_rate
 from . import dunning_reminder
 from . import dunning_reminder_line
 from . import res_company

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 PAID_STATES = ("paid", "in_payment", "reversed")
 
@@ -62,6 +63,22 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
         help="Day the formal notice (mise en demeure) for this invoice was sent.",
+    )
+    dunning_thanked = fields.Boolean(
+        string="Thanked for Payment",
+        copy=False,
+        readonly=True,
+        help="The thank-you for the payment of this reminded invoice was handled (sent, "
+        "or the reason it could not be noted in the chatter): it is never sent twice.",
+    )
+    dunning_prescription_date = fields.Date(
+        string="Limitation Date",
+        compute="_compute_dunning_prescription_date",
+        store=True,
+        copy=False,
+        help="Last day to take legal action for this invoice: due date + 5 years for "
+        "business and public debtors, + 2 years for consumers. A formal notice does "
+        "not interrupt it.",
     )
     dunning_reminder_line_ids = fields.One2many(
         "dunning.reminder.line", "move_id", string="Reminder Lines", readonly=True
@@ -124,6 +141,27 @@ class AccountMove(models.Model):
                     move.dunning_scenario_id = scenarios[move.commercial_partner_id.id]
                 else:
                     move.dunning_scenario_id = False
+
+    @api.depends(
+        "move_type",
+        "invoice_date_due",
+        "commercial_partner_id.category_id",
+        "commercial_partner_id.dunning_scenario_id",
+    )
+    def _compute_dunning_prescription_date(self):
+        # The debtor type comes from the customer's scenario (consumer: 2 years,
+        # Code de la consommation L218-2); without a scenario, the business rule
+        # applies (5 years, Code de commerce L110-4).
+        for company, moves in self.grouped("company_id").items():
+            invoices = moves.filtered(
+                lambda m: m.move_type == "out_invoice" and m.invoice_date_due
+            )
+            (moves - invoices).dunning_prescription_date = False
+            scenarios = invoices.commercial_partner_id._dunning_get_effective_scenarios(company)
+            for move in invoices:
+                scenario = scenarios.get(move.commercial_partner_id.id)
+                years = 2 if scenario and scenario.debtor_type == "consumer" else 5
+                move.dunning_prescription_date = fields.Date.add(move.invoice_date_due, years=years)
 
     @api.depends_context("dunning_today")
     @api.depends("invoice_date_due")
@@ -247,6 +285,49 @@ class AccountMove(models.Model):
                 }
             )
 
+    def _dunning_get_installments(self):
+        """What each invoice asked to be paid and when, with what was paid and when
+        (one query for all the invoices), for the late-payment interest.
+
+        :return: {move id: [(due date, amount, [(payment date, amount paid)])]},
+                 amounts in the invoice's currency, one item per installment
+        """
+        terms = self.env["account.move.line"].search_fetch(
+            [
+                ("move_id", "in", self.ids),
+                ("display_type", "=", "payment_term"),
+                ("amount_currency", ">", 0),
+            ],
+            ["move_id", "amount_currency", "date_maturity", "date"],
+        )
+        paid = {}
+        if terms:
+            self.env["account.partial.reconcile"].flush_model(
+                ["debit_move_id", "credit_move_id", "debit_amount_currency"]
+            )
+            self.env["account.move.line"].flush_model(["date"])
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT part.debit_move_id, counterpart.date, part.debit_amount_currency
+                      FROM account_partial_reconcile part
+                      JOIN account_move_line counterpart ON counterpart.id = part.credit_move_id
+                     WHERE part.debit_move_id = ANY(%s)
+                    """,
+                    terms.ids,
+                )
+            )
+            for line_id, day, amount in rows:
+                if amount:
+                    paid.setdefault(line_id, []).append((day, amount))
+        result = {}
+        for line in terms.sorted(lambda line: (line.date_maturity or line.date, line.id)):
+            due = line.date_maturity or line.move_id.invoice_date_due
+            result.setdefault(line.move_id.id, []).append(
+                (due, line.amount_currency, paid.get(line.id, []))
+            )
+        return result
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
@@ -351,3 +432,52 @@ class AccountMove(models.Model):
             )
             expired._dunning_log(self.env._("The pause of reminders has ended."))
         return expired
+
+    # ------------------------------------------------------------------
+    # Thank-you after payment
+    # ------------------------------------------------------------------
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self._dunning_send_thank_you()
+        return res
+
+    def _dunning_send_thank_you(self):
+        """Thank the customer, once, for paying an invoice that was reminded, when
+        its scenario asks for it. A failure is noted on the invoice and never
+        stops the payment."""
+        to_thank = self.filtered(
+            lambda m: m.move_type == "out_invoice"
+            and not m.dunning_thanked
+            and (m.dunning_count or m.dunning_level_id)
+        )
+        thanked = self.browse()
+        for move in to_thank:
+            scenario = move.dunning_level_id.scenario_id or move.dunning_scenario_id
+            template = scenario.thank_you_template_id
+            if not scenario.thank_you or not template:
+                continue
+            thanked |= move
+            if not (move.partner_id.email or move.commercial_partner_id.email):
+                move._message_log(
+                    body=self.env._("No thank-you email: the customer has no email address.")
+                )
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    # "Your Invoice" in the email header, in the customer's language.
+                    description = move.with_context(lang=move.partner_id.lang).type_name
+                    move.with_context(model_description=description).message_post_with_source(
+                        template,
+                        message_type="comment",
+                        subtype_xmlid="mail.mt_comment",
+                        force_send=False,
+                    )
+            except UserError as error:
+                move._message_log(
+                    body=self.env._(
+                        "The thank-you email could not be sent: %(reason)s", reason=str(error)
+                    )
+                )
+        if thanked:
+            thanked.write({"dunning_thanked": True})

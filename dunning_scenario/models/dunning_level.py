@@ -35,6 +35,16 @@ class DunningLevel(models.Model):
         string="SMS Template",
         domain="[('model', '=', 'dunning.reminder')]",
     )
+    attach_invoices = fields.Boolean(
+        help="Attach the PDF of each reminded invoice to the email.",
+    )
+    activity_user_id = fields.Many2one(
+        "res.users",
+        string="Call Responsible",
+        domain="[('share', '=', False)]",
+        help="Who gets the phone call activity when the customer has neither a dunning "
+        "responsible nor a salesperson.",
+    )
     is_formal_notice = fields.Boolean(
         string="Formal Notice",
         help="This level is the formal notice (mise en demeure). It is never skipped "
@@ -45,6 +55,30 @@ class DunningLevel(models.Model):
         help="Last level: the invoices are handed over for collection and no more "
         "automatic messages are sent.",
     )
+    show_penalties = fields.Boolean(
+        string="Show Penalties",
+        compute="_compute_show_penalties",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="State the late-payment penalties and the flat indemnity in the messages "
+        "and letters of this level. Always on for a formal notice.",
+    )
+
+    @api.depends("is_formal_notice")
+    def _compute_show_penalties(self):
+        for level in self:
+            level.show_penalties = level.is_formal_notice or level.show_penalties
+
+    @api.depends("name", "scenario_id.name")
+    @api.depends_context("dunning_level_short_name")
+    def _compute_display_name(self):
+        # Levels of several scenarios share names ("Second reminder"): say which.
+        for level in self:
+            if level.scenario_id and not self.env.context.get("dunning_level_short_name"):
+                level.display_name = f"{level.scenario_id.name} / {level.name}"
+            else:
+                level.display_name = level.name
 
     @api.constrains("sequence", "delay_days", "is_litigation", "scenario_id")
     def _check_level_order(self):

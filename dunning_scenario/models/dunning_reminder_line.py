@@ -1,5 +1,19 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.tools.misc import format_date, formatLang
+
+from . import dunning_penalty as penalty
+from .dunning_interest_rate import MissingRateError
+
+# The fields computed together by _compute_penalty.
+PENALTY_FIELDS = (
+    "penalty_amount",
+    "penalty_amount_currency",
+    "indemnity_amount",
+    "penalty_rate",
+    "penalty_note",
+    "penalty_error",
+)
 
 
 class DunningReminderLine(models.Model):
@@ -19,7 +33,7 @@ class DunningReminderLine(models.Model):
     company_id = fields.Many2one(related="reminder_id.company_id", store=True, index=True)
     kind = fields.Selection(
         [
-            ("level", "Reminded"),
+            ("level", "Level reached"),
             ("overdue", "Also outstanding"),
             ("credit", "Credit"),
         ],
@@ -50,9 +64,245 @@ class DunningReminderLine(models.Model):
     amount_residual_company = fields.Monetary(
         string="Left to Pay (Company Currency)", currency_field="company_currency_id"
     )
+    # Late-payment penalties (French law), frozen once the reminder is sent.
+    penalty_amount = fields.Monetary(
+        string="Penalties",
+        currency_field="company_currency_id",
+        compute="_compute_penalty",
+        store=True,
+        help="Late-payment interest owed on this invoice on the reminder's date "
+        "(company currency).",
+    )
+    penalty_amount_currency = fields.Monetary(
+        string="Penalties (Invoice Currency)",
+        currency_field="currency_id",
+        compute="_compute_penalty",
+        store=True,
+    )
+    indemnity_amount = fields.Monetary(
+        string="Flat Indemnity",
+        currency_field="company_currency_id",
+        compute="_compute_penalty",
+        store=True,
+        help="Flat indemnity for recovery costs owed because this invoice is paid late "
+        "(business and public debtors).",
+    )
+    penalty_rate = fields.Float(
+        string="Penalty Rate (%)",
+        digits=(16, 2),
+        compute="_compute_penalty",
+        store=True,
+        help="Annual rate used; the last one when the late period spans several rates.",
+    )
+    penalty_note = fields.Char(
+        string="Penalty Basis",
+        compute="_compute_penalty",
+        store=True,
+        help="How the penalties were computed, written in the customer's language.",
+    )
+    penalty_error = fields.Boolean(
+        string="Penalties Not Computed",
+        compute="_compute_penalty",
+        store=True,
+        help="An interest rate needed for this invoice is missing: see the basis.",
+    )
+    penalty_invoiced_amount = fields.Monetary(
+        string="Interest Invoiced",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+        help="Part of the penalties put on the reminder's penalty invoice.",
+    )
+    indemnity_invoiced_amount = fields.Monetary(
+        string="Indemnity Invoiced",
+        currency_field="company_currency_id",
+        readonly=True,
+        copy=False,
+    )
 
     @api.depends("kind")
     def _compute_kind_sequence(self):
         order = {"level": 1, "overdue": 2, "credit": 3}
         for line in self:
             line.kind_sequence = order.get(line.kind, 9)
+
+    # ------------------------------------------------------------------
+    # Late-payment penalties
+    # ------------------------------------------------------------------
+
+    # A sent reminder is the record of what was claimed: its lines keep their
+    # penalties (the compute leaves them untouched, and the reminder finishes
+    # pending computations just before it becomes sent, see
+    # _dunning_flush_penalties). Hence no dependency on the scenario, the
+    # company's settings or the invoice's payments either. A draft reminder is
+    # recomputed when its date or amounts are refreshed before sending, and
+    # when rates or settings change (_dunning_recompute_draft_penalties).
+    @api.depends("reminder_id.date", "move_id", "kind", "level_id", "amount_residual")
+    def _compute_penalty(self):
+        frozen = self.filtered(lambda line: line.id and line.reminder_id.state == "sent")
+        empty = self._dunning_empty_penalty()
+        lines = (self - frozen).filtered(
+            lambda line: line.kind != "credit"
+            and line.move_id.move_type == "out_invoice"
+            and line.reminder_id.date
+        )
+        for line in self - frozen - lines:
+            line.update(empty)
+        if not lines:
+            return
+        rate_of = self.env["dunning.interest.rate"]._get_rate_lookup()
+        installments = lines.move_id._dunning_get_installments()
+        for line in lines:
+            move_installments = installments.get(line.move_id.id, [])
+            line.update(line._dunning_compute_penalty(rate_of, move_installments))
+
+    @api.model
+    def _dunning_empty_penalty(self):
+        return {
+            "penalty_amount": 0.0,
+            "penalty_amount_currency": 0.0,
+            "indemnity_amount": 0.0,
+            "penalty_rate": 0.0,
+            "penalty_note": False,
+            "penalty_error": False,
+        }
+
+    def _dunning_compute_penalty(self, rate_of, installments):
+        """Penalties of this invoice line on the reminder's date.
+
+        * business: from the day after each due date, ECB rate in force on the
+          first day of each half-year + 10 points (or the company's contractual
+          rate), and the flat indemnity;
+        * public buyer: ECB rate in force on the first day of the half-year in
+          which lateness started + 8 points, for the whole period, and the flat
+          indemnity;
+        * consumer: legal rate (other cases) of each half-year, only from the
+          day after the invoice's formal notice; no indemnity.
+
+        Interest is computed in the invoice's currency piece by piece (each
+        payment lowers the base, see dunning_penalty), rounded to the cent for
+        the invoice, then converted to the company's currency at the reminder's
+        date. The flat indemnity is stated in EUR, the currency the law sets it
+        in, whatever the invoice's currency (see res.company).
+
+        :param rate_of: function (rate type, day) -> rate, from _get_rate_lookup
+        :param installments: [(due date, amount, [(payment date, amount)])]
+        :return: values of PENALTY_FIELDS
+        """
+        self.ensure_one()
+        reminder = self.reminder_id
+        company = reminder.company_id
+        move = self.move_id
+        currency = move.currency_id
+        end = reminder.date
+        debtor = reminder.scenario_id.debtor_type
+        env = self.with_context(lang=reminder.partner_id.lang or self.env.lang).env
+        vals = self._dunning_empty_penalty()
+        late = [
+            (due, amount, payments)
+            for due, amount, payments in installments
+            if penalty.late_pieces(due, end, amount, payments)
+        ]
+        if not late:
+            return vals
+        if debtor in ("business", "public"):
+            # Owed from the first day late, so stated on every reminder of the
+            # invoice; it is invoiced once per invoice (action_invoice_penalties).
+            vals["indemnity_amount"] = company._dunning_get_indemnity_amount(end)
+        try:
+            if debtor == "consumer":
+                notice = move.dunning_formal_notice_date
+                if not notice or notice >= end:
+                    if self.level_id.is_formal_notice:
+                        vals["penalty_note"] = env._("Legal interest runs from this formal notice.")
+                    else:
+                        vals["penalty_note"] = env._("No legal interest before a formal notice.")
+                    return vals
+                pieces = []
+                for due, amount, payments in late:
+                    pieces += penalty.with_rates(
+                        penalty.split_half_years(
+                            penalty.late_pieces(max(due, notice), end, amount, payments)
+                        ),
+                        lambda p: rate_of("legal_other", penalty.half_year_start(p.first_day)),
+                    )
+            elif debtor == "public":
+                pieces = []
+                for due, amount, payments in late:
+                    first_late_day = due + penalty.ONE_DAY
+                    rate = (
+                        rate_of("ecb", penalty.half_year_start(first_late_day))
+                        + penalty.PUBLIC_ECB_MARGIN
+                    )
+                    pieces += penalty.with_rates(
+                        penalty.late_pieces(due, end, amount, payments), lambda p, r=rate: r
+                    )
+            elif company.dunning_penalty_rate_mode == "contract":
+                rate = company.dunning_contract_rate
+                pieces = []
+                for due, amount, payments in late:
+                    pieces += penalty.with_rates(
+                        penalty.late_pieces(due, end, amount, payments), lambda p, r=rate: r
+                    )
+            else:
+                pieces = []
+                for due, amount, payments in late:
+                    pieces += penalty.with_rates(
+                        penalty.split_half_years(penalty.late_pieces(due, end, amount, payments)),
+                        lambda p: rate_of("ecb", penalty.half_year_start(p.first_day))
+                        + penalty.BUSINESS_ECB_MARGIN,
+                    )
+        except MissingRateError as error:
+            vals["penalty_error"] = True
+            vals["penalty_note"] = env._(
+                "Not computed: rate for %(period)s missing (%(rate)s)",
+                period=error.period,
+                rate=dict(
+                    self.env["dunning.interest.rate"]._fields["rate_type"]._description_selection(env)
+                )[error.rate_type],
+            )
+            return vals
+        pieces = penalty.merge_pieces(pieces)
+        if not pieces:
+            return vals
+        amount = currency.round(penalty.total_interest(pieces))
+        vals["penalty_amount_currency"] = amount
+        vals["penalty_amount"] = currency._convert(amount, company.currency_id, company, end)
+        vals["penalty_rate"] = pieces[-1].rate
+        vals["penalty_note"] = "; ".join(
+            self._dunning_penalty_piece_text(env, piece, currency) for piece in pieces
+        )
+        return vals
+
+    @api.model
+    def _dunning_penalty_piece_text(self, env, piece, currency):
+        values = {
+            "rate": formatLang(env, piece.rate, digits=2),
+            "base": formatLang(env, piece.base, currency_obj=currency),
+            "first": format_date(env, piece.first_day),
+            "last": format_date(env, piece.last_day),
+            "days": piece.days,
+        }
+        if piece.days == 1:
+            return env._("%(rate)s %% a year on %(base)s on %(first)s (1 day)", **values)
+        return env._(
+            "%(rate)s %% a year on %(base)s from %(first)s to %(last)s (%(days)s days)", **values
+        )
+
+    @api.model
+    def _dunning_recompute_draft_penalties(self, companies=None):
+        """Recompute the penalties of the reminders still to send (rates or
+        settings changed); sent reminders keep what they claimed."""
+        domain = [("reminder_id.state", "=", "draft"), ("kind", "!=", "credit")]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        lines = self.sudo().search(domain)
+        for fname in PENALTY_FIELDS:
+            self.env.add_to_compute(self._fields[fname], lines)
+        # The reminders' totals follow.
+        lines.modified(PENALTY_FIELDS)
+
+    def _dunning_flush_penalties(self):
+        """Finish the pending penalty computations of these lines now, e.g. before
+        their reminder is sent and its lines become final."""
+        self.flush_recordset(list(PENALTY_FIELDS))

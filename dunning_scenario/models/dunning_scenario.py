@@ -2,6 +2,17 @@
 from odoo import api, fields, models
 
 
+# Changing one of these makes the open invoices of the company planned again.
+SCHEDULE_FIELDS = {
+    "active",
+    "company_id",
+    "partner_category_ids",
+    "min_amount",
+    "min_interval_days",
+    "sequence",
+}
+
+
 class DunningScenario(models.Model):
     _name = "dunning.scenario"
     _description = "Dunning Scenario"
@@ -56,6 +67,19 @@ class DunningScenario(models.Model):
         help="Checked: the daily run sends the reminders. Unchecked: they wait in "
         "the 'To remind' list for an accountant to check them.",
     )
+    thank_you = fields.Boolean(
+        string="Thank-You Email",
+        help="When an invoice that was reminded is fully paid, send one thank-you email "
+        "to the customer.",
+    )
+    thank_you_template_id = fields.Many2one(
+        "mail.template",
+        string="Thank-You Template",
+        domain="[('model', '=', 'account.move')]",
+        default=lambda self: self.env.ref(
+            "dunning_scenario.mail_template_dunning_thank_you", raise_if_not_found=False
+        ),
+    )
     note = fields.Html()
 
     _sql_constraints = [
@@ -77,7 +101,8 @@ class DunningScenario(models.Model):
         return self.level_ids.sorted(lambda level: (level.sequence, level.delay_days, level.id))
 
     def write(self, vals):
+        companies = self.company_id
         res = super().write(vals)
-        if {"active", "company_id", "partner_category_ids", "min_amount", "sequence"} & set(vals):
-            self.env["account.move"]._dunning_reset_schedule(self.company_id)
+        if SCHEDULE_FIELDS & set(vals):
+            self.env["account.move"]._dunning_reset_schedule(companies | self.company_id)
         return res

@@ -1,5 +1,17 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare
+from odoo.tools.misc import formatLang
+
+from .dunning_penalty import half_year_start
+
+# Settings that change the penalties of the reminders still to send.
+PENALTY_SETTINGS = {
+    "dunning_penalty_rate_mode",
+    "dunning_contract_rate",
+    "dunning_indemnity_amount",
+}
 
 
 class ResCompany(models.Model):
@@ -12,9 +24,85 @@ class ResCompany(models.Model):
         help="Scenario followed by customers that have neither their own scenario "
         "nor a category linked to one.",
     )
+    dunning_penalty_rate_mode = fields.Selection(
+        [("ecb", "ECB rate + 10 points"), ("contract", "Contractual rate")],
+        string="Business Penalty Rate",
+        required=True,
+        default="ecb",
+        help="Late-payment penalties of business debtors: the legal default (ECB main "
+        "refinancing rate of each half-year + 10 points) or the rate of your terms "
+        "and conditions.",
+    )
+    dunning_contract_rate = fields.Float(
+        string="Contractual Penalty Rate (%)",
+        digits=(16, 2),
+        help="Annual rate written in your terms and conditions. The law sets a floor: "
+        "3 times the legal interest rate in force.",
+    )
+    # The flat indemnity is set by law in euros (Code de commerce, D441-5): it is
+    # kept in EUR and never converted to the invoice's currency, so a customer
+    # invoiced in another currency owes the same 40 EUR as anyone else.
+    dunning_indemnity_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_dunning_indemnity_currency_id"
+    )
+    dunning_indemnity_amount = fields.Monetary(
+        string="Flat Recovery Indemnity",
+        currency_field="dunning_indemnity_currency_id",
+        default=40.0,
+        help="Owed by business and public debtors for each invoice paid late, outside "
+        "the scope of VAT (40 EUR by law).",
+    )
+    dunning_formal_notice_days = fields.Integer(
+        string="Formal Notice Payment Deadline (days)",
+        default=8,
+        help="Days given to pay in a formal notice.",
+    )
+    dunning_invoice_penalties = fields.Boolean(
+        string="Invoice the Penalties",
+        help="Allow creating, from a sent reminder, a draft invoice of its late-payment "
+        "interest and flat indemnities.",
+    )
+
+    def _compute_dunning_indemnity_currency_id(self):
+        self.dunning_indemnity_currency_id = self.env.ref("base.EUR")
+
+    @api.constrains("dunning_penalty_rate_mode", "dunning_contract_rate")
+    def _check_dunning_contract_rate(self):
+        """The contractual rate cannot be below 3 times the legal rate (other
+        cases) in force, that of the current half-year (L441-10)."""
+        day = half_year_start(self.env["account.move"]._dunning_today())
+        for company in self.filtered(lambda c: c.dunning_penalty_rate_mode == "contract"):
+            legal = self.env["dunning.interest.rate"]._get_rate("legal_other", day)
+            floor = round(3 * legal, 2)
+            if float_compare(company.dunning_contract_rate, floor, precision_digits=2) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The contractual rate (%(rate)s %%) cannot be below 3 times the legal "
+                        "interest rate in force on %(date)s, i.e. %(floor)s %%.",
+                        rate=formatLang(self.env, company.dunning_contract_rate, digits=2),
+                        date=fields.Date.to_string(day),
+                        floor=formatLang(self.env, floor, digits=2),
+                    )
+                )
+
+    @api.constrains("dunning_formal_notice_days")
+    def _check_dunning_formal_notice_days(self):
+        if any(company.dunning_formal_notice_days < 1 for company in self):
+            raise ValidationError(
+                self.env._("The formal notice must give the customer at least one day to pay.")
+            )
+
+    def _dunning_get_indemnity_amount(self, day):
+        """The flat indemnity in the company's currency on ``day``."""
+        self.ensure_one()
+        return self.dunning_indemnity_currency_id._convert(
+            self.dunning_indemnity_amount, self.currency_id, self, day
+        )
 
     def write(self, vals):
         res = super().write(vals)
         if "dunning_default_scenario_id" in vals:
             self.env["account.move"]._dunning_reset_schedule(self)
+        if PENALTY_SETTINGS & set(vals):
+            self.env["dunning.reminder.line"]._dunning_recompute_draft_penalties(self)
         return res

@@ -58,12 +58,16 @@ class ResPartner(models.Model):
         for scenario in scenarios:  # sorted by sequence: the first one wins
             for category in scenario.partner_category_ids:
                 by_category.setdefault(category.id, scenario)
-        default = company.sudo().dunning_default_scenario_id
+        def usable(scenario):
+            # An archived scenario, or one of another company, is not followed.
+            return scenario if scenario.active and scenario.company_id == company else Scenario
+
+        default = usable(company.sudo().dunning_default_scenario_id)
         result = {}
         commercials = self.commercial_partner_id.with_company(company).sudo()
         for partner in self:
             commercial = commercials.browse(partner.commercial_partner_id.id)
-            scenario = commercial.dunning_scenario_id
+            scenario = usable(commercial.dunning_scenario_id)
             if not scenario and by_category:
                 matching = [
                     by_category[cat_id]

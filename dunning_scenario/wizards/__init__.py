@@ -1,1 +1,2 @@
 from . import dunning_invoice_pause
+from . import dunning_call_log
