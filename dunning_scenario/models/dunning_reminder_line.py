@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import format_date, formatLang
 
 from . import dunning_penalty as penalty
@@ -306,3 +307,26 @@ class DunningReminderLine(models.Model):
         """Finish the pending penalty computations of these lines now, e.g. before
         their reminder is sent and its lines become final."""
         self.flush_recordset(list(PENALTY_FIELDS))
+
+    # ------------------------------------------------------------------
+    # Sent reminders are the proof of what the customer received
+    # ------------------------------------------------------------------
+
+    def _check_reminder_not_sent(self):
+        if self.env.context.get("dunning_allow_sent_write"):
+            return
+        if any(line.reminder_id.state == "sent" for line in self):
+            raise UserError(
+                self.env._(
+                    "The lines of a sent reminder are the record of what the customer "
+                    "received: they cannot be changed or deleted."
+                )
+            )
+
+    def write(self, vals):
+        self._check_reminder_not_sent()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        self._check_reminder_not_sent()

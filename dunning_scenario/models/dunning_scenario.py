@@ -1,7 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 
-
 # Changing one of these makes the open invoices of the company planned again.
 SCHEDULE_FIELDS = {
     "active",

@@ -58,6 +58,7 @@ class ResPartner(models.Model):
         for scenario in scenarios:  # sorted by sequence: the first one wins
             for category in scenario.partner_category_ids:
                 by_category.setdefault(category.id, scenario)
+
         def usable(scenario):
             # An archived scenario, or one of another company, is not followed.
             return scenario if scenario.active and scenario.company_id == company else Scenario
