@@ -1,0 +1,32 @@
+# Developer commands of the dunning_scenario addon; README.md explains them.
+# PYTHON chooses the interpreter that has (or gets) Odoo 18.0: make test PYTHON=python3.11
+PYTHON ?= python3
+export PYTHON
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test setup lint clean
+
+help:
+	@echo "make demo   install what is missing, then serve the addon with demo data on http://localhost:8069"
+	@echo "make test   install what is missing, then install/uninstall checks and the test suite"
+	@echo "make setup  only install what is missing and write var/odoo.conf"
+	@echo "make lint   pre-commit run --all-files (ruff, pylint-odoo, prettier)"
+	@echo "make clean  drop the test databases and the cached base database"
+
+demo:
+	@scripts/demo.sh
+
+# Extra pytest arguments: make test PYTEST_ARGS="-k test_cron"
+test:
+	@scripts/test.sh $(PYTEST_ARGS)
+
+setup:
+	@scripts/setup.sh
+
+lint:
+	@scripts/setup.sh --lint
+	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure
+
+clean:
+	@bash -c 'source scripts/setup.sh && for db in dunning_test dunning_test_uninstall dunning_base_18; do db_drop $$db; done'
+	rm -rf var/log var/schema-*.txt

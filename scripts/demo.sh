@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make demo`: the addon with its demo data, in French, served on
+# http://localhost:$HTTP_PORT in the foreground (Ctrl-C stops the server).
+#   - machine set-up (scripts/setup.sh);
+#   - the SMTP catcher (scripts/smtp_catcher.py) on 127.0.0.1:$SMTP_PORT, left
+#     running in the background; emails land in var/mail/ as .eml files;
+#   - database $DEMO_DB: created with `-i` and demo data the first time,
+#     updated with `-u` when it already has the addon.
+set -euo pipefail
+# shellcheck source=scripts/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+DEMO_DB=${DEMO_DB:-dunning_demo}
+LOGS=$VAR/log
+CATCHER_PID=$VAR/smtp_catcher.pid
+
+port_open() {
+    "$PYTHON" -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null
+}
+
+# One catcher only: reuse the one whose pid file is alive, else start one.
+start_smtp_catcher() {
+    if [[ -f $CATCHER_PID ]] && kill -0 "$(cat "$CATCHER_PID")" 2>/dev/null && port_open "$SMTP_PORT"; then
+        log "SMTP catcher already running (pid $(cat "$CATCHER_PID"), port $SMTP_PORT)"
+        return 0
+    fi
+    port_open "$SMTP_PORT" && die "port $SMTP_PORT is taken by another program; set SMTP_PORT=<free port>"
+    log "starting the SMTP catcher on 127.0.0.1:$SMTP_PORT"
+    # setsid: its own session, so Ctrl-C on the Odoo server leaves it running.
+    setsid "$PYTHON" "$ROOT/scripts/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" \
+        </dev/null >>"$LOGS/smtp_catcher.log" 2>&1 &
+    echo $! >"$CATCHER_PID"
+    for _ in $(seq 50); do
+        port_open "$SMTP_PORT" && return 0
+        sleep 0.2
+    done
+    die "the SMTP catcher did not start; see $LOGS/smtp_catcher.log"
+}
+
+setup_machine
+start_smtp_catcher
+
+if [[ $(module_state "$DEMO_DB" "$ADDON") == installed ]]; then
+    log "updating $ADDON in the existing $DEMO_DB (-u)"
+    args=(-u "$ADDON")
+    logfile=$LOGS/demo-update.log
+else
+    log "creating $DEMO_DB with $ADDON, its demo data and French (a few minutes)"
+    db_drop "$DEMO_DB"
+    args=(-i "$ADDON" --load-language=fr_FR)
+    logfile=$LOGS/demo-install.log
+fi
+rm -f "$logfile"
+if ! timeout -k 30 "${INSTALL_TIMEOUT:-1200}" "$PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" \
+    --logfile "$logfile" "${args[@]}" --stop-after-init; then
+    tail -n 40 "$logfile"
+    die "Odoo could not install or update $ADDON in $DEMO_DB; full log: $logfile"
+fi
+
+cat <<EOF
+
+  Dunning Scenarios demo: http://localhost:$HTTP_PORT   (log in as admin / admin)
+  Database: $DEMO_DB. Emails Odoo sends are caught in ${VAR#"$ROOT"/}/mail/ (.eml files),
+  never delivered. Ctrl-C stops the server; the SMTP catcher keeps running
+  (stop it with: kill \$(cat ${CATCHER_PID#"$ROOT"/})).
+
+EOF
+exec "$PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$"
