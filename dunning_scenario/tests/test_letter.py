@@ -336,3 +336,27 @@ class TestLetterPdf(LetterCommon, HttpCase):
         self.assertEqual(attachment.res_model, "dunning.reminder")
         self.assertEqual(attachment.res_id, reminder.id)
         self.assertEqual(attachment.name, self._letter_filename(reminder))
+
+    def test_print_letters_of_several_reminders_in_one_pdf(self):
+        """"Print letters" on two reminders gives one PDF holding both letters,
+        whatever the wkhtmltopdf build (each letter is rendered on its own)."""
+        first = self._create_invoice(self.customer_company, "2026-03-01", 1250.00)
+        second = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        reminders = self._as_accountant(self._run("2026-03-20"))
+        self.assertEqual(len(reminders), 2)
+        with self._wkhtmltopdf_stderr():
+            pdf, report_type = (
+                self.env["ir.actions.report"]
+                .with_user(self.accountant)
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf(LETTER, reminders.ids)
+            )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        self.assertIn(first.name, text)
+        self.assertIn(second.name, text)
+        self.assertIn("Acme Industries", text)
+        self.assertIn("Boulangerie Martin", text)
