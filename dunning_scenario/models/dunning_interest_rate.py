@@ -34,7 +34,7 @@ class DunningInterestRate(models.Model):
 
     _name = "dunning.interest.rate"
     _description = "Late-Payment Interest Rate"
-    _order = "rate_type, date_from desc"
+    _order = "date_from desc, rate_type"
 
     rate_type = fields.Selection(RATE_TYPES, string="Rate", required=True, index=True)
     date_from = fields.Date(

@@ -558,7 +558,8 @@ class DunningReminder(models.Model):
             )
         )
         for line, vals in line_updates.items():
-            line.write(vals)
+            # Bookkeeping of what was invoiced, not a change of what was claimed.
+            line.with_context(dunning_allow_sent_write=True).write(vals)
         self.with_context(dunning_allow_sent_write=True).penalty_invoice_id = invoice
         self._message_log(
             body=self.env._("Penalty invoice %(invoice)s created.", invoice=invoice.display_name)
@@ -630,9 +631,9 @@ class DunningReminder(models.Model):
             withheld = (debit_lines - settled).filtered(
                 lambda line: line.kind == "level"
                 and (
-                    line.move_id.dunning_pause_reason
+                    line.reminder_id.partner_id.dunning_excluded
+                    or line.move_id.dunning_pause_reason
                     or line.move_id.dunning_excluded
-                    or reminder.partner_id.dunning_excluded
                 )
             )
             credit_lines = reminder.line_ids - debit_lines
@@ -774,6 +775,7 @@ class DunningReminder(models.Model):
         :return: the reminders for which every channel tried failed
         """
         unsent = self.browse()
+        queued = False
         invoice_bodies, partner_bodies = {}, defaultdict(list)
         for reminder in self:
             if channels is None:
@@ -807,6 +809,9 @@ class DunningReminder(models.Model):
                     vals[f"{channel}_status"] = "none"
                     vals[f"{channel}_error"] = False
             reminder.write(vals)
+            queued = queued or any(
+                results.get(channel, (False,))[0] for channel in ("email", "sms")
+            )
 
             errors = [
                 self.env._(
@@ -837,7 +842,18 @@ class DunningReminder(models.Model):
             self.env["res.partner"].browse(partner_bodies)._message_log_batch(
                 {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
             )
+        if queued:
+            self._dunning_wake_queues()
         return unsent
+
+    @api.model
+    def _dunning_wake_queues(self):
+        """Emails and SMS go through Odoo's queues: ask them to run now rather than
+        at their next scheduled time."""
+        for xmlid in ("mail.ir_cron_mail_scheduler_action", "sms.ir_cron_sms_scheduler_action"):
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
 
     def _get_dunning_requested_channels(self):
         """The channels the level of this reminder asks for."""
@@ -1125,7 +1141,9 @@ class DunningReminder(models.Model):
                 reminder._message_log(
                     body=self.env._("Automatic sending failed: %(error)s", error=str(error))
                 )
-                reminder.with_context(dunning_allow_sent_write=True).write({"auto_send_failed": True})
+                reminder.with_context(dunning_allow_sent_write=True).write(
+                    {"auto_send_failed": True}
+                )
         return len(to_send), self._dunning_to_send_count(companies)
 
     @api.model
@@ -1389,7 +1407,11 @@ class DunningReminder(models.Model):
             if binary:
                 try:
                     version = subprocess.run(
-                        [binary, "--version"], capture_output=True, text=True, timeout=30, check=False
+                        [binary, "--version"],
+                        capture_output=True,
+                        text=True,
+                        timeout=30,
+                        check=False,
                     ).stdout
                 except (OSError, subprocess.SubprocessError):
                     version = ""
@@ -1409,18 +1431,23 @@ class DunningReminder(models.Model):
         if level.delay_days < 0:
             return "courtesy"
         earlier = self.scenario_id._get_sorted_levels().filtered(
-            lambda lvl: lvl.delay_days >= 0
-            and lvl.delay_days < level.delay_days
-            and not lvl.is_formal_notice
-            and not lvl.is_litigation
+            lambda lvl: (
+                lvl.delay_days >= 0
+                and lvl.delay_days < level.delay_days
+                and not lvl.is_formal_notice
+                and not lvl.is_litigation
+            )
         )
         return ("reminder", "second")[len(earlier)] if len(earlier) < 2 else "further"
 
     def _get_dunning_letter_partner(self):
         """The contact the letter is addressed to: the customer's invoice address."""
         self.ensure_one()
-        invoice_address = self.partner_id.browse(self.partner_id.address_get(["invoice"])["invoice"])
-        return invoice_address if invoice_address.street or invoice_address.city else self.partner_id
+        partner = self.partner_id
+        invoice_address = partner.browse(partner.address_get(["invoice"])["invoice"])
+        if invoice_address.street or invoice_address.city:
+            return invoice_address
+        return partner
 
     def _get_dunning_pay_by_date(self):
         """The date the letter asks the customer to pay by: the due date for a
@@ -1482,9 +1509,13 @@ class DunningReminder(models.Model):
         partner = partner.commercial_partner_id
         Move = self.env["account.move"]
         company = self.env.company
-        base_domain = [("commercial_partner_id", "=", partner.id), ("company_id", "=", company.id)]
+        base_domain = [
+            ("commercial_partner_id", "=", partner.id),
+            ("company_id", "=", company.id),
+        ]
         invoices = Move.search(
-            base_domain + [("dunning_state", "=", "litigation")], order="invoice_date_due, id"
+            base_domain + [("dunning_state", "=", "litigation")],
+            order="invoice_date_due, id",
         )
         if not invoices:
             invoices = Move.search(

@@ -165,6 +165,17 @@ class TestChannels(DunningCommon, MockSMS):
             " ".join(self._messages(self.customer_en)),
         )
 
+    def test_sending_wakes_the_mail_queue(self):
+        """Emails wait in the queue, whose job is asked to run at once instead of
+        at its next hourly call."""
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        before = triggers.search_count([("cron_id", "=", queue.id)])
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(triggers.search_count([("cron_id", "=", queue.id)]), before + 1)
+
     def test_email_french_customer(self):
         self.mail_first.with_context(
             lang="fr_FR"
