@@ -15,10 +15,12 @@
         "security/dunning_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
-        "data/dunning_scenario_data.xml",
-        "data/dunning_interest_rate_data.xml",
+        # The templates first: the default levels and scenarios of
+        # data/dunning_scenario_data.xml refer to them.
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/dunning_scenario_data.xml",
+        "data/dunning_interest_rate_data.xml",
         "report/dunning_letter_reports.xml",
         "report/dunning_letter_templates.xml",
         "report/dunning_litigation_reports.xml",

@@ -6,20 +6,23 @@ that installing the addon on a database with millions of invoices does not make
 the ORM compute every row: the defaults below are already the right values.
 """
 
+from odoo.tools import SQL
+
+# Column name, then its type and default (SQL code, never user input).
 ACCOUNT_MOVE_COLUMNS = [
-    ("dunning_level_id", "int4"),
-    ("dunning_next_level_id", "int4"),
-    ("dunning_last_date", "date"),
-    ("dunning_next_date", "date"),
-    ("dunning_checked_date", "date"),
-    ("dunning_count", "int4 DEFAULT 0"),
-    ("dunning_state", "varchar DEFAULT 'none'"),
-    ("dunning_paused_until", "date"),
-    ("dunning_pause_reason", "varchar"),
-    ("dunning_excluded", "boolean DEFAULT false"),
-    ("dunning_formal_notice_date", "date"),
-    ("dunning_prescription_date", "date"),
-    ("dunning_thanked", "boolean DEFAULT false"),
+    ("dunning_level_id", SQL("int4")),
+    ("dunning_next_level_id", SQL("int4")),
+    ("dunning_last_date", SQL("date")),
+    ("dunning_next_date", SQL("date")),
+    ("dunning_checked_date", SQL("date")),
+    ("dunning_count", SQL("int4 DEFAULT 0")),
+    ("dunning_state", SQL("varchar DEFAULT 'none'")),
+    ("dunning_paused_until", SQL("date")),
+    ("dunning_pause_reason", SQL("varchar")),
+    ("dunning_excluded", SQL("boolean DEFAULT false")),
+    ("dunning_formal_notice_date", SQL("date")),
+    ("dunning_prescription_date", SQL("date")),
+    ("dunning_thanked", SQL("boolean DEFAULT false")),
 ]
 
 
@@ -27,7 +30,11 @@ def pre_init_hook(env):
     cr = env.cr
     for column, definition in ACCOUNT_MOVE_COLUMNS:
         cr.execute(
-            f"ALTER TABLE account_move ADD COLUMN IF NOT EXISTS {column} {definition}"
+            SQL(
+                "ALTER TABLE account_move ADD COLUMN IF NOT EXISTS %s %s",
+                SQL.identifier(column),
+                definition,
+            )
         )
     # Only paid invoices differ from the column default; one statement fixes them.
     cr.execute(

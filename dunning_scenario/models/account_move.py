@@ -153,9 +153,7 @@ class AccountMove(models.Model):
         # Code de la consommation L218-2); without a scenario, the business rule
         # applies (5 years, Code de commerce L110-4).
         for company, moves in self.grouped("company_id").items():
-            invoices = moves.filtered(
-                lambda m: m.move_type == "out_invoice" and m.invoice_date_due
-            )
+            invoices = moves.filtered(lambda m: m.move_type == "out_invoice" and m.invoice_date_due)
             (moves - invoices).dunning_prescription_date = False
             scenarios = invoices.commercial_partner_id._dunning_get_effective_scenarios(company)
             for move in invoices:
@@ -391,7 +389,9 @@ class AccountMove(models.Model):
         return True
 
     def action_dunning_include(self):
-        self.write({"dunning_excluded": False, "dunning_next_date": False, "dunning_checked_date": False})
+        self.write(
+            {"dunning_excluded": False, "dunning_next_date": False, "dunning_checked_date": False}
+        )
         self._dunning_log(self.env._("Invoice included in reminders again."))
         return True
 
@@ -411,7 +411,9 @@ class AccountMove(models.Model):
         partners = self.commercial_partner_id
         partner_bodies = {}
         for partner in partners:
-            names = ", ".join(self.filtered(lambda m, p=partner: m.commercial_partner_id == p).mapped("name"))
+            names = ", ".join(
+                self.filtered(lambda m, p=partner: m.commercial_partner_id == p).mapped("name")
+            )
             partner_bodies[partner.id] = f"{names}: {body}"
         partners._message_log_batch(partner_bodies)
 
@@ -419,7 +421,11 @@ class AccountMove(models.Model):
     def _dunning_resume_expired_pauses(self, today):
         """Pauses end by themselves on their date."""
         expired = self.search(
-            [("dunning_pause_reason", "!=", False), ("dunning_paused_until", "!=", False), ("dunning_paused_until", "<=", today)]
+            [
+                ("dunning_pause_reason", "!=", False),
+                ("dunning_paused_until", "!=", False),
+                ("dunning_paused_until", "<=", today),
+            ]
         )
         if expired:
             expired.write(

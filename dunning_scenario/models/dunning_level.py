@@ -9,9 +9,7 @@ class DunningLevel(models.Model):
     _order = "scenario_id, sequence, delay_days, id"
     _check_company_auto = True
 
-    scenario_id = fields.Many2one(
-        "dunning.scenario", required=True, index=True, ondelete="cascade"
-    )
+    scenario_id = fields.Many2one("dunning.scenario", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="scenario_id.company_id", store=True, index=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, translate=True)
@@ -56,7 +54,6 @@ class DunningLevel(models.Model):
         "automatic messages are sent.",
     )
     show_penalties = fields.Boolean(
-        string="Show Penalties",
         compute="_compute_show_penalties",
         store=True,
         readonly=False,
@@ -84,7 +81,7 @@ class DunningLevel(models.Model):
     def _check_level_order(self):
         for scenario in self.scenario_id:
             levels = scenario.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
-            for previous, level in zip(levels, levels[1:]):
+            for previous, level in zip(levels, levels[1:], strict=False):
                 if level.delay_days <= previous.delay_days:
                     raise ValidationError(
                         self.env._(

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .account_move import PAID_STATES
 
@@ -53,7 +54,12 @@ class DunningReminder(models.Model):
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, readonly=True, check_company=True
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        readonly=True,
+        check_company=True,
     )
     scenario_id = fields.Many2one(
         "dunning.scenario", required=True, index=True, readonly=True, check_company=True
@@ -93,7 +99,9 @@ class DunningReminder(models.Model):
         tracking=True,
         default=lambda self: self.env.user,
     )
-    line_ids = fields.One2many("dunning.reminder.line", "reminder_id", string="Lines", readonly=True)
+    line_ids = fields.One2many(
+        "dunning.reminder.line", "reminder_id", string="Lines", readonly=True
+    )
     level_line_ids = fields.One2many(
         "dunning.reminder.line",
         "reminder_id",
@@ -143,7 +151,7 @@ class DunningReminder(models.Model):
     email_status = fields.Selection(
         CHANNEL_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
     )
-    email_error = fields.Char(string="Email Error", readonly=True, copy=False)
+    email_error = fields.Char(readonly=True, copy=False)
     sms_status = fields.Selection(
         CHANNEL_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
     )
@@ -151,9 +159,14 @@ class DunningReminder(models.Model):
     letter_status = fields.Selection(
         CHANNEL_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
     )
-    letter_error = fields.Char(string="Letter Error", readonly=True, copy=False)
+    letter_error = fields.Char(readonly=True, copy=False)
     call_status = fields.Selection(
-        CHANNEL_STATUS, string="Phone Call", default="none", required=True, readonly=True, copy=False
+        CHANNEL_STATUS,
+        string="Phone Call",
+        default="none",
+        required=True,
+        readonly=True,
+        copy=False,
     )
     call_error = fields.Char(string="Phone Call Error", readonly=True, copy=False)
     has_channel_error = fields.Boolean(
@@ -278,7 +291,9 @@ class DunningReminder(models.Model):
     def _compute_display_name(self):
         for reminder in self:
             reminder.display_name = (
-                f"{reminder.name} - {reminder.partner_id.name}" if reminder.partner_id else reminder.name
+                f"{reminder.name} - {reminder.partner_id.name}"
+                if reminder.partner_id
+                else reminder.name
             )
 
     @api.model_create_multi
@@ -426,7 +441,9 @@ class DunningReminder(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
         action["domain"] = [("id", "in", self.line_ids.move_id.ids)]
         action["context"] = {"create": False}
         return action
@@ -730,9 +747,7 @@ class DunningReminder(models.Model):
             return {}
         listed = set(self.line_ids.move_line_id.ids)
         result = defaultdict(list)
-        for line in self._dunning_search_credit_lines(
-            self.partner_id.ids, self.company_id.ids
-        ):
+        for line in self._dunning_search_credit_lines(self.partner_id.ids, self.company_id.ids):
             if line.id not in listed:
                 key = (line.move_id.commercial_partner_id.id, line.company_id.id)
                 result[key].append(line)
@@ -1024,8 +1039,10 @@ class DunningReminder(models.Model):
                 )
             )
         reminder = self.with_context(lang=user.lang)
-        note = self.env["ir.qweb"].with_context(lang=user.lang)._render(
-            "dunning_scenario.dunning_reminder_call_note", {"reminder": reminder}
+        note = (
+            self.env["ir.qweb"]
+            .with_context(lang=user.lang)
+            ._render("dunning_scenario.dunning_reminder_call_note", {"reminder": reminder})
         )
         self.activity_schedule(
             "mail.mail_activity_data_call",
@@ -1164,7 +1181,8 @@ class DunningReminder(models.Model):
     def _dunning_select_partners(self, companies, today, limit, count=False):
         """(customer, company) pairs having invoices to examine today: one query."""
         self.env.flush_all()
-        where = """
+        where = SQL(
+            """
               m.move_type = 'out_invoice'
           AND m.state = 'posted'
           AND m.payment_state NOT IN %(paid)s
@@ -1175,26 +1193,33 @@ class DunningReminder(models.Model):
           AND (m.dunning_next_date <= %(today)s
                OR (m.dunning_next_date IS NULL
                    AND (m.dunning_checked_date IS NULL OR m.dunning_checked_date < %(today)s)))
-        """
-        params = {"paid": PAID_STATES, "companies": companies.ids, "today": today}
+            """,
+            paid=PAID_STATES,
+            companies=companies.ids,
+            today=today,
+        )
         if count:
             self.env.cr.execute(
-                f"SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id)) "
-                f"FROM account_move m WHERE {where}",
-                params,
+                SQL(
+                    "SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id)) "
+                    "FROM account_move m WHERE %s",
+                    where,
+                )
             )
             return self.env.cr.fetchone()[0]
-        params["limit"] = limit
         self.env.cr.execute(
-            f"""
-            SELECT m.commercial_partner_id, m.company_id
-              FROM account_move m
-             WHERE {where}
-             GROUP BY m.commercial_partner_id, m.company_id
-             ORDER BY m.commercial_partner_id, m.company_id
-             LIMIT %(limit)s
-            """,
-            params,
+            SQL(
+                """
+                SELECT m.commercial_partner_id, m.company_id
+                  FROM account_move m
+                 WHERE %(where)s
+                 GROUP BY m.commercial_partner_id, m.company_id
+                 ORDER BY m.commercial_partner_id, m.company_id
+                 LIMIT %(limit)s
+                """,
+                where=where,
+                limit=limit,
+            )
         )
         return self.env.cr.fetchall()
 
@@ -1210,12 +1235,12 @@ class DunningReminder(models.Model):
             + [("commercial_partner_id", "in", partner_ids), ("company_id", "in", company_ids)],
             order="invoice_date_due, id",
         )
-        credits = self._dunning_search_credit_lines(partner_ids, company_ids)
+        credit_lines = self._dunning_search_credit_lines(partner_ids, company_ids)
         moves_by_key = defaultdict(lambda: Move)
         for move in moves:
             moves_by_key[(move.commercial_partner_id.id, move.company_id.id)] |= move
         credits_by_key = defaultdict(list)
-        for line in credits:
+        for line in credit_lines:
             credits_by_key[(line.move_id.commercial_partner_id.id, line.company_id.id)].append(line)
 
         partners = self.env["res.partner"].browse(partner_ids)
@@ -1262,8 +1287,14 @@ class DunningReminder(models.Model):
             if targets:
                 reminder_vals.append(
                     self._prepare_reminder_vals(
-                        partner, scenario, company_id, today, targets, candidates,
-                        credits_by_key[key], previous_dates.get(partner_id),
+                        partner,
+                        scenario,
+                        company_id,
+                        today,
+                        targets,
+                        candidates,
+                        credits_by_key[key],
+                        previous_dates.get(partner_id),
                     )
                 )
         for (checked, next_date, next_level_id), move_ids in plans.items():
@@ -1355,7 +1386,9 @@ class DunningReminder(models.Model):
             "name": move.name,
             "date": move.invoice_date,
             "date_due": move.invoice_date_due,
-            "days_overdue": max((today - move.invoice_date_due).days, 0) if move.invoice_date_due else 0,
+            "days_overdue": max((today - move.invoice_date_due).days, 0)
+            if move.invoice_date_due
+            else 0,
             "level_id": level.id if level else False,
             "currency_id": move.currency_id.id,
             "amount_total": move.amount_total,

@@ -28,9 +28,7 @@ class DunningReminderLine(models.Model):
     _description = "Dunning Reminder Line"
     _order = "reminder_id, kind_sequence, date_due, id"
 
-    reminder_id = fields.Many2one(
-        "dunning.reminder", required=True, index=True, ondelete="cascade"
-    )
+    reminder_id = fields.Many2one("dunning.reminder", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="reminder_id.company_id", store=True, index=True)
     kind = fields.Selection(
         [
@@ -259,7 +257,9 @@ class DunningReminderLine(models.Model):
                 "Not computed: rate for %(period)s missing (%(rate)s)",
                 period=error.period,
                 rate=dict(
-                    self.env["dunning.interest.rate"]._fields["rate_type"]._description_selection(env)
+                    self.env["dunning.interest.rate"]
+                    ._fields["rate_type"]
+                    ._description_selection(env)
                 )[error.rate_type],
             )
             return vals

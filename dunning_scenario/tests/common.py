@@ -42,13 +42,9 @@ class DunningCommon(AccountTestInvoicingCommon):
 
         # Customer profiles shipped by the addon.
         cls.category_company = cls.env.ref("dunning_scenario.partner_category_company")
-        cls.category_individual = cls.env.ref(
-            "dunning_scenario.partner_category_individual"
-        )
+        cls.category_individual = cls.env.ref("dunning_scenario.partner_category_individual")
         cls.category_public = cls.env.ref("dunning_scenario.partner_category_public")
-        cls.category_key_account = cls.env.ref(
-            "dunning_scenario.partner_category_key_account"
-        )
+        cls.category_key_account = cls.env.ref("dunning_scenario.partner_category_key_account")
 
         # Scenarios of the test company.
         cls.scenario_business = cls._create_scenario(
@@ -87,12 +83,8 @@ class DunningCommon(AccountTestInvoicingCommon):
         cls.company.dunning_default_scenario_id = cls.scenario_business
 
         # Customers: one per way of choosing a scenario.
-        cls.customer_company = cls._create_customer(
-            "Acme Industries", cls.category_company
-        )
-        cls.customer_individual = cls._create_customer(
-            "Jeanne Martin", cls.category_individual
-        )
+        cls.customer_company = cls._create_customer("Acme Industries", cls.category_company)
+        cls.customer_individual = cls._create_customer("Jeanne Martin", cls.category_individual)
         cls.customer_plain = cls._create_customer("Plain Customer")
 
     # ------------------------------------------------------------------
@@ -100,9 +92,7 @@ class DunningCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------
 
     @classmethod
-    def _create_scenario(
-        cls, name, levels, sequence=10, categories=None, company=None, **values
-    ):
+    def _create_scenario(cls, name, levels, sequence=10, categories=None, company=None, **values):
         """Create a scenario with its levels.
 
         :param levels: list of (name, delay in days, extra level values)
@@ -113,9 +103,7 @@ class DunningCommon(AccountTestInvoicingCommon):
                 "name": name,
                 "sequence": sequence,
                 "company_id": company.id,
-                "partner_category_ids": [
-                    Command.set(categories.ids if categories else [])
-                ],
+                "partner_category_ids": [Command.set(categories.ids if categories else [])],
                 "level_ids": [
                     Command.create(
                         {
@@ -161,9 +149,7 @@ class DunningCommon(AccountTestInvoicingCommon):
         before ``due_date``."""
         company = company or cls.company
         due_date = fields.Date.to_date(due_date)
-        invoice_date = fields.Date.to_date(invoice_date) or due_date - timedelta(
-            days=30
-        )
+        invoice_date = fields.Date.to_date(invoice_date) or due_date - timedelta(days=30)
         move = (
             cls.env["account.move"]
             .with_company(company)
@@ -172,9 +158,7 @@ class DunningCommon(AccountTestInvoicingCommon):
                     "move_type": move_type,
                     "partner_id": partner.id,
                     "invoice_date": invoice_date,
-                    "invoice_date_due": due_date
-                    if move_type == "out_invoice"
-                    else False,
+                    "invoice_date_due": due_date if move_type == "out_invoice" else False,
                     "invoice_payment_term_id": False,
                     "currency_id": (currency or company.currency_id).id,
                     "invoice_line_ids": [
@@ -249,9 +233,7 @@ class DunningCommon(AccountTestInvoicingCommon):
     def _frozen(day):
         """freeze_time at noon of ``day``, so that the user's time zone cannot
         move the date."""
-        return freeze_time(
-            f"{fields.Date.to_string(fields.Date.to_date(day))} 12:00:00"
-        )
+        return freeze_time(f"{fields.Date.to_string(fields.Date.to_date(day))} 12:00:00")
 
     def _run(self, run_date, user=None):
         """Run the daily dunning job on ``run_date`` as the accountant.
@@ -296,7 +278,5 @@ class DunningCommon(AccountTestInvoicingCommon):
     def _messages(self, record):
         """Text of the chatter messages of ``record``, newest first."""
         return [
-            html2plaintext(message.body)
-            for message in record.sudo().message_ids
-            if message.body
+            html2plaintext(message.body) for message in record.sudo().message_ids if message.body
         ]

@@ -109,17 +109,13 @@ class TestChannels(DunningCommon, MockSMS):
             return self._as_accountant(reminder).action_send()
 
     def _mails_to(self, partner):
-        return (
-            self.env["mail.mail"].sudo().search([("recipient_ids", "in", partner.ids)])
-        )
+        return self.env["mail.mail"].sudo().search([("recipient_ids", "in", partner.ids)])
 
     def _sms_to(self, number):
         return self.env["sms.sms"].sudo().search([("number", "=", number)])
 
     def _amount(self, amount, lang="en_US"):
-        return format_amount(
-            self.env(context={"lang": lang}), amount, self.company.currency_id
-        )
+        return format_amount(self.env(context={"lang": lang}), amount, self.company.currency_id)
 
     # ------------------------------------------------------------------
     # Email
@@ -131,9 +127,7 @@ class TestChannels(DunningCommon, MockSMS):
 
         mail = self._mails_to(self.customer_en)
         self.assertEqual(len(mail), 1)
-        self.assertEqual(
-            mail.subject, f"{self.company.name}: payment reminder ({reminder.name})"
-        )
+        self.assertEqual(mail.subject, f"{self.company.name}: payment reminder ({reminder.name})")
         self.assertEqual(mail.state, "outgoing", "sent by the mail queue, not at once")
         body = html2plaintext(mail.body_html)
         self.assertIn("Dear Harbour Supplies,", body)
@@ -143,9 +137,7 @@ class TestChannels(DunningCommon, MockSMS):
         self.assertIn("03/24/2026", body)  # pay-by date: run date + 8 days
         self.assertIn("FR76 3000 4000 0312 3456 7890 143", body)
         self.assertIn("12 rue des Lilas, 69003 Lyon", body)
-        self.assertIn(
-            "If your payment has crossed this message, please ignore it.", body
-        )
+        self.assertIn("If your payment has crossed this message, please ignore it.", body)
         self.assertIn(
             f"/my/invoices/{invoice.id}?access_token={invoice.access_token}",
             mail.body_html,
@@ -153,9 +145,7 @@ class TestChannels(DunningCommon, MockSMS):
 
         self.assertEqual(reminder.state, "sent")
         self.assertEqual(reminder.email_status, "done")
-        self.assertEqual(
-            (reminder.sms_status, reminder.letter_status), ("none", "none")
-        )
+        self.assertEqual((reminder.sms_status, reminder.letter_status), ("none", "none"))
         self.assertIn(
             f"Reminder {reminder.name} (First reminder): email to",
             " ".join(self._messages(invoice)),
@@ -179,9 +169,7 @@ class TestChannels(DunningCommon, MockSMS):
     def test_email_french_customer(self):
         self.mail_first.with_context(
             lang="fr_FR"
-        ).subject = (
-            "{{ object.company_id.name }} : rappel de paiement ({{ object.name }})"
-        )
+        ).subject = "{{ object.company_id.name }} : rappel de paiement ({{ object.name }})"
         invoice, reminder = self._remind(self.customer_fr)
         self._send_one(reminder)
 
@@ -293,9 +281,7 @@ class TestChannels(DunningCommon, MockSMS):
         self._send_one(reminder)
 
         self.assertEqual(reminder.sms_status, "error")
-        self.assertEqual(
-            reminder.sms_error, "Harbour Supplies has no mobile or phone number."
-        )
+        self.assertEqual(reminder.sms_error, "Harbour Supplies has no mobile or phone number.")
         self.assertTrue(reminder.has_channel_error)
         self.assertFalse(self._new_sms)
         self.assertEqual(reminder.email_status, "done")
@@ -312,9 +298,7 @@ class TestChannels(DunningCommon, MockSMS):
         __, reminder = self._remind(self.customer_fr)
         self._send_one(reminder)
         self.assertEqual(reminder.sms_status, "error")
-        self.assertIn(
-            "12 cannot be read as a phone number (country: France)", reminder.sms_error
-        )
+        self.assertIn("12 cannot be read as a phone number (country: France)", reminder.sms_error)
         self.assertEqual(reminder.email_status, "done")
 
     # ------------------------------------------------------------------
@@ -357,15 +341,11 @@ class TestChannels(DunningCommon, MockSMS):
 
         self.customer_en.mobile = "+44 7911 123456"
         with self._frozen(RUN), self.mockSMSGateway():
-            self.assertEqual(
-                self._as_accountant(reminder).action_retry_channels(), True
-            )
+            self.assertEqual(self._as_accountant(reminder).action_retry_channels(), True)
         self.assertEqual((reminder.sms_status, reminder.sms_error), ("done", False))
         self.assertFalse(reminder.has_channel_error)
         self.assertEqual(len(self._sms_to("+447911123456")), 1)
-        self.assertEqual(
-            len(self._mails_to(self.customer_en)), 1, "the email is not sent twice"
-        )
+        self.assertEqual(len(self._mails_to(self.customer_en)), 1, "the email is not sent twice")
 
         with self.assertRaisesRegex(UserError, "No channel failed"):
             self._as_accountant(reminder).action_retry_channels()
@@ -387,9 +367,7 @@ class TestChannels(DunningCommon, MockSMS):
 
     def _call_activity(self, reminder):
         return reminder.activity_ids.filtered(
-            lambda act: (
-                act.activity_type_id == self.env.ref("mail.mail_activity_data_call")
-            )
+            lambda act: (act.activity_type_id == self.env.ref("mail.mail_activity_data_call"))
         )
 
     def test_call_activity_for_dunning_responsible(self):
@@ -513,9 +491,7 @@ class TestChannels(DunningCommon, MockSMS):
     # ------------------------------------------------------------------
 
     def _thank_you_mails(self, partner):
-        return self._mails_to(partner).filtered(
-            lambda m: "thank you for your payment" in m.subject
-        )
+        return self._mails_to(partner).filtered(lambda m: "thank you for your payment" in m.subject)
 
     def test_thank_you_sent_once(self):
         self.scenario_business.thank_you = True

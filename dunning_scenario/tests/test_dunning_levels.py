@@ -90,9 +90,7 @@ class TestDunningLevels(DunningCommon):
         # Courtesy notice done on 03-29; nothing on 04-14; first reminder on 04-15.
         self._run_and_mark("2026-03-29")
         self.assertEqual(self.invoice.dunning_next_date, self._d("2026-04-15"))
-        self.assertNotRemindedUntil(
-            self._run("2026-04-14"), "2026-04-15", self.level_first
-        )
+        self.assertNotRemindedUntil(self._run("2026-04-14"), "2026-04-15", self.level_first)
         self.assertRemindedAt(self._run("2026-04-15"), self.level_first)
 
     # ------------------------------------------------------------------

@@ -72,9 +72,7 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(self._level_lines(reminder), {self.invoice: self.level_first})
         self.assertFalse(self.invoice.dunning_pause_reason)
         self.assertFalse(self.invoice.dunning_paused_until)
-        self.assertIn(
-            "The pause of reminders has ended.", self._messages(self.invoice)[1]
-        )
+        self.assertIn("The pause of reminders has ended.", self._messages(self.invoice)[1])
 
     def test_promise_to_pay_needs_a_date(self):
         with self.assertRaises(ValidationError):
@@ -121,9 +119,9 @@ class TestDunningRun(DunningCommon):
         refund = self._create_credit_note(self.customer, 150.0, "2026-04-05")
         payment = self._create_unreconciled_payment(self.customer, 100.0, "2026-04-06")
         reminder = self._run(FIRST)
-        credits = reminder.other_line_ids.filtered(lambda line: line.kind == "credit")
+        credit_lines = reminder.other_line_ids.filtered(lambda line: line.kind == "credit")
         self.assertEqual(
-            sorted((line.move_id, line.amount_residual) for line in credits),
+            sorted((line.move_id, line.amount_residual) for line in credit_lines),
             sorted([(refund, -150.0), (payment.move_id, -100.0)]),
         )
         self.assertEqual(reminder.amount_overdue, 1000.0)
@@ -171,9 +169,7 @@ class TestDunningRun(DunningCommon):
         self._mark(reminder, FIRST)
         self.assertFalse(self._run(FIRST))
         self.assertEqual(
-            self.env["dunning.reminder"].search_count(
-                [("partner_id", "=", self.customer.id)]
-            ),
+            self.env["dunning.reminder"].search_count([("partner_id", "=", self.customer.id)]),
             1,
         )
         self.assertEqual(self.invoice.dunning_count, 1)
@@ -352,9 +348,7 @@ class TestDunningRun(DunningCommon):
         with self._frozen(FIRST):
             Reminder._cron_process_dunning(batch_size=1)
             self.assertEqual(Reminder.search_count([]), 1)
-            self.assertGreater(
-                Trigger.search_count([("cron_id", "=", cron.id)]), triggers
-            )
+            self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), triggers)
             Reminder._cron_process_dunning(batch_size=1)
             Reminder._cron_process_dunning(batch_size=1)
             self.assertEqual(Reminder.search_count([]), 3)

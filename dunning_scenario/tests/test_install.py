@@ -25,9 +25,7 @@ class TestInstall(DunningCommon):
         """The shipped scenarios exist, with delays increasing level after level."""
         # They belong to the main company, not the test one: read them as superuser.
         business = self.env.ref("dunning_scenario.scenario_business").sudo()
-        self.assertEqual(
-            business._get_sorted_levels().mapped("delay_days"), [-2, 15, 30, 45, 60]
-        )
+        self.assertEqual(business._get_sorted_levels().mapped("delay_days"), [-2, 15, 30, 45, 60])
         levels = business._get_sorted_levels()
         self.assertEqual(levels.filtered("is_formal_notice").delay_days, 45)
         self.assertEqual(levels.filtered("is_litigation"), levels[-1])

@@ -338,7 +338,7 @@ class TestLetterPdf(LetterCommon, HttpCase):
         self.assertEqual(attachment.name, self._letter_filename(reminder))
 
     def test_print_letters_of_several_reminders_in_one_pdf(self):
-        """"Print letters" on two reminders gives one PDF holding both letters,
+        """ "Print letters" on two reminders gives one PDF holding both letters,
         whatever the wkhtmltopdf build (each letter is rendered on its own)."""
         first = self._create_invoice(self.customer_company, "2026-03-01", 1250.00)
         second = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)

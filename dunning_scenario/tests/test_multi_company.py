@@ -33,9 +33,7 @@ class TestMultiCompany(DunningCommon):
         cls.level_first_b = cls.scenario_b._get_sorted_levels()[0]
         cls.customer = cls.customer_company  # shared by both companies
         cls.invoice_a = cls._create_invoice(cls.customer, DUE, 1000.0)
-        cls.invoice_b = cls._create_invoice(
-            cls.customer, DUE, 700.0, company=cls.company_b
-        )
+        cls.invoice_b = cls._create_invoice(cls.customer, DUE, 700.0, company=cls.company_b)
         cls.payment_b = cls._create_unreconciled_payment(
             cls.customer, 50.0, "2026-04-01", company=cls.company_b
         )
@@ -55,11 +53,7 @@ class TestMultiCompany(DunningCommon):
         )
 
     def _reminders(self, company):
-        return (
-            self.env["dunning.reminder"]
-            .sudo()
-            .search([("company_id", "=", company.id)])
-        )
+        return self.env["dunning.reminder"].sudo().search([("company_id", "=", company.id)])
 
     def test_reminder_never_mixes_companies(self):
         # One reminder per company for the shared customer, each with only the
@@ -69,19 +63,13 @@ class TestMultiCompany(DunningCommon):
         reminder_a = reminders.filtered(lambda r: r.company_id == self.company_a)
         reminder_b = reminders - reminder_a
         self.assertEqual(reminder_a.scenario_id, self.scenario_business)
-        self.assertEqual(
-            self._level_lines(reminder_a), {self.invoice_a: self.level_first}
-        )
+        self.assertEqual(self._level_lines(reminder_a), {self.invoice_a: self.level_first})
         self.assertEqual(reminder_a.line_ids.move_id, self.invoice_a)
         self.assertEqual(reminder_a.amount_net, 1000.0)
         self.assertEqual(reminder_b.company_id, self.company_b)
         self.assertEqual(reminder_b.scenario_id, self.scenario_b)
-        self.assertEqual(
-            self._level_lines(reminder_b), {self.invoice_b: self.level_first_b}
-        )
-        self.assertEqual(
-            reminder_b.line_ids.move_id, self.invoice_b | self.payment_b.move_id
-        )
+        self.assertEqual(self._level_lines(reminder_b), {self.invoice_b: self.level_first_b})
+        self.assertEqual(reminder_b.line_ids.move_id, self.invoice_b | self.payment_b.move_id)
         self.assertEqual(reminder_b.amount_net, 650.0)
         for reminder in reminders:
             self.assertEqual(reminder.line_ids.move_id.company_id, reminder.company_id)
@@ -90,12 +78,8 @@ class TestMultiCompany(DunningCommon):
         # The scheduled job works for all companies at once.
         with self._frozen(RUN):
             self.env["dunning.reminder"]._cron_process_dunning()
-        self.assertEqual(
-            self._reminders(self.company_a).line_ids.move_id, self.invoice_a
-        )
-        self.assertEqual(
-            self._reminders(self.company_b).level_line_ids.move_id, self.invoice_b
-        )
+        self.assertEqual(self._reminders(self.company_a).line_ids.move_id, self.invoice_a)
+        self.assertEqual(self._reminders(self.company_b).level_line_ids.move_id, self.invoice_b)
 
     def test_run_by_user_of_company_b_leaves_company_a_alone(self):
         reminders = self._run(RUN, user=self.accountant_b)
@@ -134,9 +118,7 @@ class TestMultiCompany(DunningCommon):
 
     def test_scenario_choice_is_per_company(self):
         # An override set in company A does not follow the customer into B.
-        self.customer.with_company(
-            self.company_a
-        ).dunning_scenario_id = self.scenario_consumer
+        self.customer.with_company(self.company_a).dunning_scenario_id = self.scenario_consumer
         customer = self.customer.with_user(self.accountant_ab)
         self.assertEqual(
             customer.with_company(self.company_a).dunning_effective_scenario_id,

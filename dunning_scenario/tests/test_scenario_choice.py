@@ -19,17 +19,11 @@ RUN = "2026-04-17"
 @tagged("post_install", "-at_install")
 class TestScenarioChoice(DunningCommon):
     def _effective(self, partner):
-        return (
-            self._as_accountant(partner)
-            .with_company(self.company)
-            .dunning_effective_scenario_id
-        )
+        return self._as_accountant(partner).with_company(self.company).dunning_effective_scenario_id
 
     def test_scenario_by_category(self):
         # "Individuals" tag -> the Individuals scenario, its first level at J+7.
-        self.assertEqual(
-            self._effective(self.customer_individual), self.scenario_consumer
-        )
+        self.assertEqual(self._effective(self.customer_individual), self.scenario_consumer)
         invoice = self._create_invoice(self.customer_individual, DUE, 300.0)
         reminder = self._run(RUN)
         self.assertEqual(reminder.scenario_id, self.scenario_consumer)
@@ -43,9 +37,7 @@ class TestScenarioChoice(DunningCommon):
         self.customer_individual.with_company(
             self.company
         ).dunning_scenario_id = self.scenario_business
-        self.assertEqual(
-            self._effective(self.customer_individual), self.scenario_business
-        )
+        self.assertEqual(self._effective(self.customer_individual), self.scenario_business)
         invoice = self._create_invoice(self.customer_individual, DUE, 300.0)
         reminder = self._run(RUN)
         self.assertEqual(reminder.scenario_id, self.scenario_business)
@@ -55,9 +47,7 @@ class TestScenarioChoice(DunningCommon):
         # No tag, no override: the company's default scenario.
         self.assertEqual(self._effective(self.customer_plain), self.scenario_business)
         invoice = self._create_invoice(self.customer_plain, DUE, 300.0)
-        self.assertEqual(
-            self._as_accountant(invoice).dunning_scenario_id, self.scenario_business
-        )
+        self.assertEqual(self._as_accountant(invoice).dunning_scenario_id, self.scenario_business)
         reminder = self._run(RUN)
         self.assertEqual(reminder.scenario_id, self.scenario_business)
 
@@ -131,9 +121,7 @@ class TestScenarioChoice(DunningCommon):
             self.company
         ).dunning_scenario_id = self.scenario_business
         self.scenario_business.active = False
-        self.assertEqual(
-            self._effective(self.customer_individual), self.scenario_consumer
-        )
+        self.assertEqual(self._effective(self.customer_individual), self.scenario_consumer)
         self.assertFalse(self._effective(self.customer_plain))
         self._create_invoice(self.customer_plain, DUE, 300.0)
         self.assertFalse(self._run(RUN))

@@ -41,9 +41,7 @@ class TestDunningTour(DunningCommon, HttpCase):
         self.assertEqual(invoices.mapped("dunning_level_id"), self.level_first)
         self.assertEqual(set(invoices.mapped("dunning_state")), {"to_remind"})
 
-        self.start_tour(
-            "/odoo", "dunning_scenario_to_remind_tour", login=self.accountant.login
-        )
+        self.start_tour("/odoo", "dunning_scenario_to_remind_tour", login=self.accountant.login)
 
         self.assertEqual(
             self.reminders.mapped("state"), ["sent", "sent"], "both reminders are done"
