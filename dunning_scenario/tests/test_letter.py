@@ -360,3 +360,33 @@ class TestLetterPdf(LetterCommon, HttpCase):
         self.assertIn(second.name, text)
         self.assertIn("Acme Industries", text)
         self.assertIn("Boulangerie Martin", text)
+
+    def test_litigation_file_pdf_carries_the_stored_letters(self):
+        """The litigation file's PDF is its summary followed by the letters stored
+        when the reminders were sent."""
+        invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self.level_formal_notice.send_letter = True
+        notice = self._as_accountant(self._run("2026-03-20"))
+        self.assertEqual(notice.level_id, self.level_formal_notice)
+        with freeze_time("2026-03-20"), self._wkhtmltopdf_stderr():
+            notice.with_context(force_report_rendering=True).action_send()
+        proof = self.env["ir.attachment"].search(
+            [("res_model", "=", "dunning.reminder"), ("res_id", "=", notice.id)]
+        )
+        self.assertEqual(len(proof), 1)
+        self.assertTrue(proof.raw.startswith(b"%PDF"))
+        with freeze_time("2026-03-21"), self._wkhtmltopdf_stderr():
+            pdf, __ = (
+                self.env["ir.actions.report"]
+                .with_user(self.accountant)
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf(LITIGATION, self.customer_fr.ids)
+            )
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        self.assertIn("Litigation file", text)
+        self.assertIn(proof.name, text)  # listed in the summary
+        # ... and the letter itself follows: only the letter has this line.
+        self.assertIn("Registered letter with acknowledgement of receipt", " ".join(text.split()))
+        self.assertGreaterEqual(text.count(invoice.name), 2)
