@@ -25,6 +25,8 @@ class LetterCommon(DunningCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["res.lang"]._activate_lang("fr_FR")
+        # The addon's French, as a French database has it (i18n/fr.po).
+        cls.env["ir.module.module"]._load_module_terms(["dunning_scenario"], ["fr_FR"])
         cls.company.write(
             {
                 "street": "12 rue de la Paix",
@@ -161,10 +163,11 @@ class TestLetter(LetterCommon):
         self.assertIn("Sophie Martin", text)
         self.assertIn("Service comptabilité", text)
         self.assertIn("Paris, 20 mars 2026", text)
-        # Creditor and debtor identification.
-        self.assertIn("Company registry (SIREN/SIRET): 123 456 789 00012", text)
-        self.assertIn("VAT number: FR44123456789", text)
-        self.assertIn("Company registry (SIREN/SIRET): 987 654 321 00019", text)
+        # Creditor and debtor identification, in French (i18n/fr.po).
+        self.assertIn("Objet : Mise en demeure de payer", text)
+        self.assertIn("N° SIREN/SIRET : 123 456 789 00012", text)
+        self.assertIn("N° de TVA : FR44123456789", text)
+        self.assertIn("N° SIREN/SIRET : 987 654 321 00019", text)
         # Each invoice with its penalties at 12.15 % (ECB 2.15 % + 10 points, 2026 H1)
         # and the flat indemnity:
         #   2,400.00 x 12.15 % x 47 days (2 Feb - 20 Mar) / 365 = 37.548 -> 37.55
@@ -178,16 +181,16 @@ class TestLetter(LetterCommon):
             text,
         )
         self.assertIn(
-            f"{first.name}: 12,15 % a year on $ 2 400,00 from 02/02/2026 to 20/03/2026 (47 days)",
+            f"{first.name}: 12,15 % l'an sur $ 2 400,00 du 02/02/2026 au 20/03/2026 (47 jours)",
             text,
         )
         self.assertIn("L441-10", text)
         # 3,575.40 + 55.16 + 80.00
-        self.assertIn("Total left to pay $ 3 575,40", text)
-        self.assertIn("Late-payment penalties $ 55,16", text)
-        self.assertIn("Flat indemnity for recovery costs $ 80,00", text)
-        self.assertIn("Amount due $ 3 710,56", text)
-        self.assertIn("pay us the sum of $ 3 710,56 by 28 mars 2026", text)
+        self.assertIn("Total restant dû $ 3 575,40", text)
+        self.assertIn("Pénalités de retard $ 55,16", text)
+        self.assertIn("Indemnité forfaitaire pour frais de recouvrement $ 80,00", text)
+        self.assertIn("Montant dû $ 3 710,56", text)
+        self.assertIn("de nous régler la somme de $ 3 710,56 d'ici le 28 mars 2026", text)
         # Deadline (8 days), what follows, and the small-claims procedure up to 5,000.
         self.assertIn("injonction de payer", text)
         self.assertIn("procédure simplifiée de recouvrement des petites créances", text)
