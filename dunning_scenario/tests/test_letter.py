@@ -391,5 +391,6 @@ class TestLetterPdf(LetterCommon, HttpCase):
         self.assertIn("Litigation file", text)
         self.assertIn(proof.name, text)  # listed in the summary
         # ... and the letter itself follows: only the letter has this line.
-        self.assertIn("Registered letter with acknowledgement of receipt", " ".join(text.split()))
+        # (the customer is French: the stored letter is the French one)
+        self.assertIn("Lettre recommandée avec accusé de réception", " ".join(text.split()))
         self.assertGreaterEqual(text.count(invoice.name), 2)
