@@ -1,4 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from itertools import pairwise
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -81,7 +83,7 @@ class DunningLevel(models.Model):
     def _check_level_order(self):
         for scenario in self.scenario_id:
             levels = scenario.level_ids.sorted(lambda lvl: (lvl.sequence, lvl.id))
-            for previous, level in zip(levels, levels[1:], strict=False):
+            for previous, level in pairwise(levels):
                 if level.delay_days <= previous.delay_days:
                     raise ValidationError(
                         self.env._(

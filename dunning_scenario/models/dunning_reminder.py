@@ -308,14 +308,17 @@ class DunningReminder(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if set(vals) - SENT_WRITABLE_FIELDS and any(r.state == "sent" for r in self):
-            if not self.env.context.get("dunning_allow_sent_write"):
-                raise UserError(
-                    self.env._(
-                        "A sent reminder is the record of what the customer received: "
-                        "it cannot be changed."
-                    )
+        if (
+            set(vals) - SENT_WRITABLE_FIELDS
+            and any(r.state == "sent" for r in self)
+            and not self.env.context.get("dunning_allow_sent_write")
+        ):
+            raise UserError(
+                self.env._(
+                    "A sent reminder is the record of what the customer received: "
+                    "it cannot be changed."
                 )
+            )
         if vals.get("state") == "sent":
             # Penalties are final once sent: compute what is pending while a draft.
             self.line_ids._dunning_flush_penalties()
