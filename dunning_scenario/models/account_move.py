@@ -254,6 +254,19 @@ class AccountMove(models.Model):
             next_date = earliest
         return target, next_date, next_level
 
+    def _dunning_write(self, vals):
+        """Write reminder bookkeeping (the ``dunning_*`` fields) on invoices.
+
+        These fields are not accounting data: they go through the ORM's own write
+        (stored computes still follow), not account.move's, whose balance checks,
+        dynamic-line synchronisation and "manually modified" flag would cost several
+        queries per invoice and mark every reminded invoice as edited by hand.
+        """
+        wrong = [fname for fname in vals if not fname.startswith("dunning_")]
+        if wrong:
+            raise ValueError(f"_dunning_write only writes dunning fields, not {wrong}")
+        return models.Model.write(self, vals)
+
     def _dunning_apply_level(self, lines_by_move, today):
         """Record that the reminder lines were sent (or marked as reminded) today."""
         date = today
@@ -268,7 +281,7 @@ class AccountMove(models.Model):
             }
             if level.is_formal_notice and not move.dunning_formal_notice_date:
                 vals["dunning_formal_notice_date"] = date
-            move.write(vals)
+            move._dunning_write(vals)
             scenario = level.scenario_id
             target, next_date, next_level = move._dunning_plan(
                 scenario._get_sorted_levels(), scenario, today
@@ -276,7 +289,7 @@ class AccountMove(models.Model):
             if target:
                 # A further level is already due (no minimum interval): next run.
                 next_date, next_level = today, target
-            move.write(
+            move._dunning_write(
                 {
                     "dunning_next_date": next_date,
                     "dunning_next_level_id": next_level.id if next_level else False,
@@ -353,7 +366,7 @@ class AccountMove(models.Model):
 
     def _dunning_pause(self, reason, until=False, note=False):
         self._dunning_check_invoices()
-        self.write({"dunning_pause_reason": reason, "dunning_paused_until": until})
+        self._dunning_write({"dunning_pause_reason": reason, "dunning_paused_until": until})
         label = dict(self._fields["dunning_pause_reason"]._description_selection(self.env))[reason]
         if until:
             body = self.env._(
@@ -371,7 +384,7 @@ class AccountMove(models.Model):
         paused = self.filtered("dunning_pause_reason")
         if not paused:
             raise UserError(self.env._("None of these invoices has its reminders paused."))
-        paused.write(
+        paused._dunning_write(
             {
                 "dunning_pause_reason": False,
                 "dunning_paused_until": False,
@@ -384,12 +397,12 @@ class AccountMove(models.Model):
 
     def action_dunning_exclude(self):
         self._dunning_check_invoices()
-        self.write({"dunning_excluded": True})
+        self._dunning_write({"dunning_excluded": True})
         self._dunning_log(self.env._("Invoice excluded from reminders."))
         return True
 
     def action_dunning_include(self):
-        self.write(
+        self._dunning_write(
             {"dunning_excluded": False, "dunning_next_date": False, "dunning_checked_date": False}
         )
         self._dunning_log(self.env._("Invoice included in reminders again."))
@@ -428,7 +441,7 @@ class AccountMove(models.Model):
             ]
         )
         if expired:
-            expired.write(
+            expired._dunning_write(
                 {
                     "dunning_pause_reason": False,
                     "dunning_paused_until": False,
@@ -486,4 +499,4 @@ class AccountMove(models.Model):
                     )
                 )
         if thanked:
-            thanked.write({"dunning_thanked": True})
+            thanked._dunning_write({"dunning_thanked": True})

@@ -298,13 +298,28 @@ class DunningReminder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # The daily run creates thousands at once: look the sequence up once per
+        # company (as next_by_code would), then only draw numbers.
+        sequences = {}
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = (
-                    self.env["ir.sequence"].with_company(company).next_by_code("dunning.reminder")
-                    or "/"
-                )
+                if company.id not in sequences:
+                    sequences[company.id] = (
+                        self.env["ir.sequence"]
+                        .sudo()
+                        .search(
+                            [
+                                ("code", "=", "dunning.reminder"),
+                                ("company_id", "in", [company.id, False]),
+                            ],
+                            order="company_id",
+                            limit=1,
+                        )
+                        .with_company(company)
+                    )
+                sequence = sequences[company.id]
+                vals["name"] = (sequence._next() if sequence else False) or "/"
         return super().create(vals_list)
 
     def write(self, vals):
@@ -761,7 +776,7 @@ class DunningReminder(models.Model):
         customers. The invoices are examined again by the run of the next day."""
         self.write({"state": "cancelled", "cancel_reason": reason})
         moves = self.level_line_ids.move_id
-        moves.write({"dunning_next_date": False})
+        moves._dunning_write({"dunning_next_date": False})
         invoice_bodies, partner_bodies = {}, defaultdict(list)
         for reminder in self:
             reminder._message_log(body=reason)
@@ -1301,7 +1316,7 @@ class DunningReminder(models.Model):
                     )
                 )
         for (checked, next_date, next_level_id), move_ids in plans.items():
-            Move.browse(move_ids).write(
+            Move.browse(move_ids)._dunning_write(
                 {
                     "dunning_checked_date": checked,
                     "dunning_next_date": next_date,

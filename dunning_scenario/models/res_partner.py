@@ -65,9 +65,14 @@ class ResPartner(models.Model):
 
         default = usable(company.sudo().dunning_default_scenario_id)
         result = {}
-        commercials = self.commercial_partner_id.with_company(company).sudo()
+        # Iterating the recordset keeps one prefetch for all: a query per field,
+        # not per partner.
+        commercials = {
+            commercial.id: commercial
+            for commercial in self.commercial_partner_id.with_company(company).sudo()
+        }
         for partner in self:
-            commercial = commercials.browse(partner.commercial_partner_id.id)
+            commercial = commercials[partner.commercial_partner_id.id]
             scenario = usable(commercial.dunning_scenario_id)
             if not scenario and by_category:
                 matching = [

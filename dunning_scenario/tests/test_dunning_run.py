@@ -41,6 +41,19 @@ class TestDunningRun(DunningCommon):
     def _last_message(self, record):
         return self._messages(record)[0]
 
+    def test_reminding_leaves_the_invoice_untouched(self):
+        """Reminder bookkeeping is not an edit of the invoice: running, marking as
+        reminded, pausing and resuming never flag it as modified by hand."""
+        self.invoice.is_manually_modified = False
+        reminder = self._run(FIRST)
+        with self._frozen(FIRST):
+            self._as_accountant(reminder).action_mark_reminded()
+        self._pause(self.invoice, "2026-04-16", "dispute")
+        with self._frozen("2026-04-17"):
+            self._as_accountant(self.invoice).action_dunning_resume()
+        self.assertEqual(self.invoice.dunning_level_id, self.level_first)
+        self.assertFalse(self.invoice.is_manually_modified)
+
     # ------------------------------------------------------------------
     # Pause and resume
     # ------------------------------------------------------------------
