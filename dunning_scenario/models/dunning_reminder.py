@@ -1,6 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 import subprocess
+import time
 from collections import defaultdict
 
 from odoo import api, fields, models, tools
@@ -1166,8 +1167,19 @@ class DunningReminder(models.Model):
             self._dunning_generate(keys, today)
             remaining = self._dunning_select_partners(companies, today, None, count=True)
             return len(keys), remaining + self._dunning_to_send_count(companies)
+        # Sending renders letters and emails: a batch stops after a time budget
+        # (at least one reminder each), well inside the cron's time limit; the
+        # framework calls again for what remains.
+        budget = float(
+            self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
+        )
+        started = time.monotonic()
         to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
+        done = 0
         for reminder in to_send:
+            if done and time.monotonic() - started >= budget:
+                break
+            done += 1
             try:
                 with self.env.cr.savepoint():
                     reminder.action_send()
@@ -1179,7 +1191,7 @@ class DunningReminder(models.Model):
                 reminder.with_context(dunning_allow_sent_write=True).write(
                     {"auto_send_failed": True}
                 )
-        return len(to_send), self._dunning_to_send_count(companies)
+        return done, self._dunning_to_send_count(companies)
 
     @api.model
     def _get_dunning_autosend_domain(self, companies):

@@ -300,6 +300,24 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(manual.state, "draft")
         self.assertEqual(individual_invoice.dunning_state, "to_remind")
 
+    def test_auto_send_batch_stops_at_its_time_budget(self):
+        # With no time left after the first reminder, a batch sends one and says
+        # how many remain; the next call sends the other.
+        self.scenario_business.auto_send = True
+        self.customer_individual.dunning_scenario_id = self.scenario_business
+        self._create_invoice(self.customer_individual, DUE, 300.0)
+        self.env["ir.config_parameter"].sudo().set_param("dunning_scenario.send_seconds", "0")
+        Reminder = self.env["dunning.reminder"].with_user(self.accountant)
+        companies = self.accountant.company_ids
+        with self._frozen("2026-04-17"):
+            self.assertEqual(Reminder._dunning_run_batch(companies, 200), (2, 2))
+            self.assertEqual(Reminder._dunning_run_batch(companies, 200), (1, 1))
+            self.assertEqual(Reminder._dunning_run_batch(companies, 200), (1, 0))
+        reminders = Reminder.search(
+            [("partner_id", "in", (self.customer | self.customer_individual).ids)]
+        )
+        self.assertEqual(reminders.mapped("state"), ["sent", "sent"])
+
     def test_litigation_never_sent_automatically(self):
         # Formal notice done on 05-15; litigation on 05-30 waits for an
         # accountant even in an automatic scenario.
