@@ -876,7 +876,7 @@ class DunningReminder(models.Model):
             self.env["res.partner"].browse(partner_bodies)._message_log_batch(
                 {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
             )
-        if queued:
+        if queued and not self.env.context.get("dunning_defer_wake"):
             self._dunning_wake_queues()
         return unsent
 
@@ -1182,7 +1182,8 @@ class DunningReminder(models.Model):
             done += 1
             try:
                 with self.env.cr.savepoint():
-                    reminder.action_send()
+                    # The queues are woken once for the whole batch, below.
+                    reminder.with_context(dunning_defer_wake=True).action_send()
             except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
                 _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
                 reminder._message_log(
@@ -1191,6 +1192,8 @@ class DunningReminder(models.Model):
                 reminder.with_context(dunning_allow_sent_write=True).write(
                     {"auto_send_failed": True}
                 )
+        if done:
+            self._dunning_wake_queues()
         return done, self._dunning_to_send_count(companies)
 
     @api.model

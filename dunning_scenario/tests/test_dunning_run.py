@@ -318,6 +318,24 @@ class TestDunningRun(DunningCommon):
         )
         self.assertEqual(reminders.mapped("state"), ["sent", "sent"])
 
+    def test_auto_send_wakes_the_mail_queue_once_per_batch(self):
+        self.scenario_business.auto_send = True
+        self.level_first.write(
+            {
+                "send_email": True,
+                "mail_template_id": self.env.ref("dunning_scenario.mail_template_dunning_first").id,
+            }
+        )
+        self.customer_individual.dunning_scenario_id = self.scenario_business
+        self._create_invoice(self.customer_individual, DUE, 300.0)
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        before = triggers.search_count([("cron_id", "=", queue.id)])
+        reminders = self._run("2026-04-17")
+        self.assertEqual(reminders.mapped("state"), ["sent", "sent"])
+        self.assertEqual(reminders.mapped("email_status"), ["done", "done"])
+        self.assertEqual(triggers.search_count([("cron_id", "=", queue.id)]), before + 1)
+
     def test_litigation_never_sent_automatically(self):
         # Formal notice done on 05-15; litigation on 05-30 waits for an
         # accountant even in an automatic scenario.
