@@ -2,6 +2,10 @@ from . import dunning_scenario
 from . import dunning_level
 from . import dunning_interest_rate
 from . import dunning_reminder
+from . import dunning_run
+from . import dunning_sending
+from . import dunning_letter
+from . import dunning_penalty_invoice
 from . import dunning_reminder_line
 from . import res_company
 from . import res_config_settings

@@ -1,0 +1,350 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The daily run: which customers to remind, creating their reminders, and
+the automatic sending of the scenarios that send by themselves."""
+
+import logging
+import time
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .account_move import PAID_STATES
+from .dunning_reminder import CREATE_CONTEXT
+
+_logger = logging.getLogger(__name__)
+
+
+class DunningReminder(models.Model):
+    _inherit = "dunning.reminder"
+
+    # ------------------------------------------------------------------
+    # The daily run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_process_dunning(self, batch_size=None):
+        """Daily run: one batch per call; the cron framework calls again while
+        work remains (and commits in between)."""
+        if batch_size is None:
+            batch_size = int(
+                self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.batch_size", 200)
+            )
+        companies = self.env["res.company"].sudo().search([])
+        done, remaining = self.sudo()._dunning_run_batch(companies, batch_size)
+        self._dunning_notify_progress(done, remaining)
+
+    @api.model
+    def _dunning_notify_progress(self, done, remaining):
+        """The one place reporting batch progress to the cron framework."""
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if remaining and not self.env.context.get("ir_cron_progress_id"):
+            self.env.ref("dunning_scenario.ir_cron_dunning_process")._trigger()
+
+    @api.model
+    def _dunning_run(self, companies=None, batch_size=200):
+        """Process everything now, in one transaction (tests, small databases)."""
+        companies = companies or self.env.companies
+        total = 0
+        while True:
+            done, remaining = self._dunning_run_batch(companies, batch_size)
+            total += done
+            if not remaining:
+                return total
+
+    @api.model
+    def _dunning_run_batch(self, companies, batch_size):
+        """Do one batch of work: first create the reminders of a batch of customers,
+        then, once none is left, send a batch of reminders of auto-send scenarios.
+
+        :return: (number of items done, number of items remaining)
+        """
+        today = self.env["account.move"]._dunning_today()
+        self.env["account.move"]._dunning_resume_expired_pauses(today)
+        keys = self._dunning_select_partners(companies, today, batch_size)
+        if keys:
+            self._dunning_generate(keys, today)
+            remaining = self._dunning_select_partners(companies, today, None, count=True)
+            return len(keys), remaining + self._dunning_to_send_count(companies)
+        # Sending renders letters and emails: a batch stops after a time budget
+        # (at least one reminder each), well inside the cron's time limit; the
+        # framework calls again for what remains.
+        budget = float(
+            self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
+        )
+        started = time.monotonic()
+        to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
+        done = 0
+        for reminder in to_send:
+            if done and time.monotonic() - started >= budget:
+                break
+            done += 1
+            try:
+                with self.env.cr.savepoint():
+                    # The queues are woken once for the whole batch, below.
+                    reminder.with_context(dunning_defer_wake=True).action_send()
+            except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
+                _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
+                reminder._message_log(
+                    body=self.env._("Automatic sending failed: %(error)s", error=str(error))
+                )
+                reminder.with_context(dunning_allow_sent_write=True).write(
+                    {"auto_send_failed": True}
+                )
+        if done:
+            self._dunning_wake_queues()
+        return done, self._dunning_to_send_count(companies)
+
+    @api.model
+    def _get_dunning_autosend_domain(self, companies):
+        return [
+            ("state", "=", "draft"),
+            ("scenario_id.auto_send", "=", True),
+            ("auto_send_failed", "=", False),
+            ("company_id", "in", companies.ids),
+            ("level_id.is_litigation", "=", False),
+        ]
+
+    @api.model
+    def _dunning_to_send_count(self, companies):
+        return self.search_count(self._get_dunning_autosend_domain(companies))
+
+    @api.model
+    def _dunning_select_partners(self, companies, today, limit, count=False):
+        """(customer, company) pairs having invoices to examine today: one query."""
+        self.env.flush_all()
+        where = SQL(
+            """
+              m.move_type = 'out_invoice'
+          AND m.state = 'posted'
+          AND m.payment_state NOT IN %(paid)s
+          AND m.amount_residual > 0
+          AND m.dunning_state IN ('none', 'reminded')
+          AND NOT COALESCE(m.dunning_excluded, FALSE)
+          AND m.company_id = ANY(%(companies)s)
+          AND (m.dunning_next_date <= %(today)s
+               OR (m.dunning_next_date IS NULL
+                   AND (m.dunning_checked_date IS NULL OR m.dunning_checked_date < %(today)s)))
+            """,
+            paid=PAID_STATES,
+            companies=companies.ids,
+            today=today,
+        )
+        if count:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id)) "
+                    "FROM account_move m WHERE %s",
+                    where,
+                )
+            )
+            return self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.commercial_partner_id, m.company_id
+                  FROM account_move m
+                 WHERE %(where)s
+                 GROUP BY m.commercial_partner_id, m.company_id
+                 ORDER BY m.commercial_partner_id, m.company_id
+                 LIMIT %(limit)s
+                """,
+                where=where,
+                limit=limit,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _dunning_generate(self, keys, today):
+        """Create the reminders of the given (customer, company) pairs."""
+        Move = self.env["account.move"]
+        partner_ids = list({partner_id for partner_id, __ in keys})
+        company_ids = list({company_id for __, company_id in keys})
+        wanted = set(keys)
+        moves = Move.search(
+            Move._get_dunning_open_domain()
+            + [("commercial_partner_id", "in", partner_ids), ("company_id", "in", company_ids)],
+            order="invoice_date_due, id",
+        )
+        credit_lines = self._dunning_search_credit_lines(partner_ids, company_ids)
+        moves_by_key = defaultdict(lambda: Move)
+        for move in moves:
+            moves_by_key[(move.commercial_partner_id.id, move.company_id.id)] |= move
+        credits_by_key = defaultdict(list)
+        for line in credit_lines:
+            credits_by_key[(line.move_id.commercial_partner_id.id, line.company_id.id)].append(line)
+
+        partners = self.env["res.partner"].browse(partner_ids)
+        companies = self.env["res.company"].browse(company_ids)
+        scenario_by_company = {
+            company.id: partners._dunning_get_effective_scenarios(company) for company in companies
+        }
+        previous_dates = self._dunning_previous_dates(partner_ids)
+        levels_cache = {}
+        plans = defaultdict(list)  # vals -> moves
+        reminder_vals = []
+        for key in sorted(wanted):
+            partner_id, company_id = key
+            partner = partners.browse(partner_id)
+            candidates = moves_by_key[key]
+            examined = candidates.filtered(
+                lambda m: (
+                    m.dunning_state in ("none", "reminded")
+                    and not m.dunning_excluded
+                    and (
+                        (m.dunning_next_date and m.dunning_next_date <= today)
+                        or (
+                            not m.dunning_next_date
+                            and (not m.dunning_checked_date or m.dunning_checked_date < today)
+                        )
+                    )
+                )
+            )
+            scenario = scenario_by_company[company_id][partner_id]
+            if not scenario or partner.dunning_excluded:
+                plans[(today, False, False)].extend(examined.ids)
+                continue
+            if scenario.id not in levels_cache:
+                levels_cache[scenario.id] = scenario._get_sorted_levels()
+            levels = levels_cache[scenario.id]
+            targets = {}
+            for move in examined:
+                level, next_date, next_level = move._dunning_plan(levels, scenario, today)
+                if level and move.amount_residual_signed < scenario.min_amount:
+                    level, next_date, next_level = False, False, False
+                if level:
+                    targets[move] = level
+                plans[(today, next_date or False, next_level.id if next_level else False)].append(
+                    move.id
+                )
+            if targets:
+                reminder_vals.append(
+                    self._prepare_reminder_vals(
+                        partner,
+                        scenario,
+                        company_id,
+                        today,
+                        targets,
+                        candidates,
+                        credits_by_key[key],
+                        previous_dates.get(partner_id),
+                    )
+                )
+        for (checked, next_date, next_level_id), move_ids in plans.items():
+            Move.browse(move_ids)._dunning_write(
+                {
+                    "dunning_checked_date": checked,
+                    "dunning_next_date": next_date,
+                    "dunning_next_level_id": next_level_id,
+                }
+            )
+        reminders = self.with_context(**CREATE_CONTEXT).create(reminder_vals)
+        reminders._dunning_log_created()
+        return reminders
+
+    @api.model
+    def _dunning_search_credit_lines(self, partner_ids, company_ids):
+        """Receivable lines of these customers that lower what they owe: credit
+        notes and payments not fully matched with an invoice."""
+        return self.env["account.move.line"].search(
+            [
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+                ("move_id.commercial_partner_id", "in", partner_ids),
+                ("company_id", "in", company_ids),
+            ],
+            order="date, id",
+        )
+
+    @api.model
+    def _prepare_reminder_credit_line_vals(self, line):
+        return {
+            "kind": "credit",
+            "move_id": line.move_id.id,
+            "move_line_id": line.id,
+            "name": line.move_id.name or line.name or "/",
+            "date": line.date,
+            "currency_id": line.currency_id.id,
+            "amount_total": line.amount_currency,
+            "amount_residual": line.amount_residual_currency,
+            "amount_residual_company": line.amount_residual,
+        }
+
+    @api.model
+    def _dunning_previous_dates(self, partner_ids):
+        groups = self._read_group(
+            [("partner_id", "in", partner_ids), ("state", "=", "sent")],
+            ["partner_id"],
+            ["date:max"],
+        )
+        return {partner.id: date for partner, date in groups}
+
+    @api.model
+    def _prepare_reminder_vals(
+        self, partner, scenario, company_id, today, targets, candidates, credit_lines, previous_date
+    ):
+        top_level = max(targets.values(), key=lambda level: (level.sequence, level.delay_days))
+        line_commands = []
+        for move, level in targets.items():
+            line_commands.append(
+                fields.Command.create(self._prepare_reminder_line_vals(move, today, "level", level))
+            )
+        for move in candidates:
+            if move not in targets and move.invoice_date_due and move.invoice_date_due < today:
+                line_commands.append(
+                    fields.Command.create(self._prepare_reminder_line_vals(move, today, "overdue"))
+                )
+        for line in credit_lines:
+            line_commands.append(
+                fields.Command.create(self._prepare_reminder_credit_line_vals(line))
+            )
+        return {
+            "partner_id": partner.id,
+            "scenario_id": scenario.id,
+            "level_id": top_level.id,
+            "company_id": company_id,
+            "date": today,
+            "user_id": (partner.dunning_responsible_id or partner.user_id).id or False,
+            "previous_date": previous_date,
+            "line_ids": line_commands,
+        }
+
+    @api.model
+    def _prepare_reminder_line_vals(self, move, today, kind, level=False):
+        return {
+            "kind": kind,
+            "move_id": move.id,
+            "name": move.name,
+            "date": move.invoice_date,
+            "date_due": move.invoice_date_due,
+            "days_overdue": max((today - move.invoice_date_due).days, 0)
+            if move.invoice_date_due
+            else 0,
+            "level_id": level.id if level else False,
+            "currency_id": move.currency_id.id,
+            "amount_total": move.amount_total,
+            "amount_residual": move.amount_residual,
+            "amount_residual_company": move.amount_residual_signed,
+        }
+
+    def _dunning_log_created(self):
+        invoice_bodies, partner_bodies = {}, {}
+        for reminder in self:
+            for line in reminder.level_line_ids:
+                invoice_bodies[line.move_id.id] = self.env._(
+                    "To remind at level %(level)s with %(reminder)s.",
+                    level=line.level_id.name,
+                    reminder=reminder.name,
+                )
+            partner_bodies[reminder.partner_id.id] = self.env._(
+                "Reminder %(reminder)s prepared (%(level)s) for %(invoices)s.",
+                reminder=reminder.name,
+                level=reminder.level_id.name,
+                invoices=", ".join(reminder.level_line_ids.move_id.mapped("name")),
+            )
+        if invoice_bodies:
+            self.level_line_ids.move_id._message_log_batch(invoice_bodies)
+            self.partner_id._message_log_batch(partner_bodies)
