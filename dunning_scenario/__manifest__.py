@@ -32,6 +32,7 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/dunning_reminder_portal_templates.xml",
         "wizards/dunning_invoice_pause_views.xml",
         "wizards/dunning_call_log_views.xml",
         "views/dunning_menus.xml",

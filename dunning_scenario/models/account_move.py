@@ -33,6 +33,13 @@ class AccountMove(models.Model):
         help="Technical: day this invoice was last examined by the dunning run.",
     )
     dunning_count = fields.Integer(string="Reminders Sent", copy=False, readonly=True, default=0)
+    dunning_skip_reason = fields.Char(
+        string="Not Reminded Because",
+        copy=False,
+        readonly=True,
+        help="Why the last daily run did not remind this overdue invoice (no scenario, "
+        "customer archived or excluded, credits covering what is owed...).",
+    )
     dunning_state = fields.Selection(
         [
             ("none", "Not reminded"),
@@ -235,10 +242,28 @@ class AccountMove(models.Model):
         if self.dunning_last_date:
             earliest = self.dunning_last_date + timedelta(days=scenario.min_interval_days)
         target = reached[-1] if reached else False
+        if (
+            target
+            and not self.dunning_last_date
+            and (target.is_formal_notice or target.is_litigation)
+        ):
+            # First contact is a friendly reminder, never a formal notice: an
+            # invoice nobody reminded yet (a backlog at go-live, a level added
+            # later) gets the highest friendly level it has reached; the formal
+            # notice comes at least the scenario's interval later.
+            friendly = [lvl for lvl in reached if not (lvl.is_formal_notice or lvl.is_litigation)]
+            target = friendly[-1] if friendly else False
         if target and target.is_litigation:
             notices = [level for level in reached if level.is_formal_notice]
             if notices:
                 target = notices[-1]
+            elif self.dunning_formal_notice_date:
+                # Litigation only once the formal notice's deadline has passed.
+                deadline = self.dunning_formal_notice_date + timedelta(
+                    days=self.company_id.dunning_formal_notice_days or 8
+                )
+                if deadline >= today:
+                    return False, deadline + timedelta(days=1), target
         if target and earliest and earliest > today:
             return False, earliest, target
         if target:
@@ -268,8 +293,22 @@ class AccountMove(models.Model):
         return models.Model.write(self, vals)
 
     def _dunning_apply_level(self, lines_by_move, today):
-        """Record that the reminder lines were sent (or marked as reminded) today."""
+        """Record that the reminder lines were sent (or marked as reminded) today.
+
+        A formal notice claims every overdue invoice it lists, not only those
+        reaching its level: each of them gets the formal-notice date (for a
+        consumer, legal interest runs from it)."""
         date = today
+        notices = (
+            self.env["dunning.reminder.line"]
+            .union(*lines_by_move.values())
+            .reminder_id.filtered("level_id.is_formal_notice")
+        )
+        also_claimed = notices.other_line_ids.filtered(
+            lambda line: line.kind == "overdue" and not line.move_id.dunning_formal_notice_date
+        ).move_id
+        if also_claimed:
+            also_claimed._dunning_write({"dunning_formal_notice_date": date})
         for move in self:
             line = lines_by_move[move.id]
             level = line.level_id
@@ -279,7 +318,8 @@ class AccountMove(models.Model):
                 "dunning_count": move.dunning_count + 1,
                 "dunning_checked_date": today,
             }
-            if level.is_formal_notice and not move.dunning_formal_notice_date:
+            notice = level.is_formal_notice or line.reminder_id.level_id.is_formal_notice
+            if notice and not move.dunning_formal_notice_date:
                 vals["dunning_formal_notice_date"] = date
             move._dunning_write(vals)
             scenario = level.scenario_id
@@ -287,8 +327,9 @@ class AccountMove(models.Model):
                 scenario._get_sorted_levels(), scenario, today
             )
             if target:
-                # A further level is already due (no minimum interval): next run.
-                next_date, next_level = today, target
+                # A further level is already due (no minimum interval): at most one
+                # reminder a day, so the next run of tomorrow.
+                next_date, next_level = today + timedelta(days=1), target
             move._dunning_write(
                 {
                     "dunning_next_date": next_date,

@@ -1,8 +1,10 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import secrets
+import string
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .account_move import PAID_STATES
@@ -34,6 +36,11 @@ CHANNEL_STATUS = [("none", "Not requested"), ("done", "Done"), ("error", "Error"
 # format_amount separates with no-break spaces, which are not GSM-7: an SMS
 # holding one would be sent as UCS-2, limited to 70 characters.
 SMS_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+# The code of a reminder's short link: letters and digits only (GSM-7, no
+# escaping in an SMS), long enough not to be guessed.
+SHORT_CODE_ALPHABET = string.ascii_letters + string.digits
+SHORT_CODE_LENGTH = 12
 
 CREATE_CONTEXT = {
     "tracking_disable": True,
@@ -71,7 +78,19 @@ class DunningReminder(models.Model):
         help="Highest level among the reminded invoices: its channels and templates are used.",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id", store=True)
+    # One reminder per customer, company and currency: every amount of the
+    # reminder and of its messages is in the currency of its invoices.
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company.currency_id,
+        help="Currency of the reminded invoices: a customer owing in several currencies "
+        "gets one reminder per currency.",
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     date = fields.Date(required=True, readonly=True, index=True, copy=False)
     state = fields.Selection(
         [("draft", "To remind"), ("sent", "Sent"), ("cancelled", "Cancelled")],
@@ -146,6 +165,47 @@ class DunningReminder(models.Model):
         help="Date of the customer's previous reminder, when this one was created.",
     )
     cancel_reason = fields.Char(readonly=True, copy=False)
+    short_code = fields.Char(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Technical: the code of the reminder's short link, which shows the "
+        "customer its open invoices.",
+    )
+    short_url = fields.Char(
+        string="Short Link",
+        compute="_compute_short_url",
+        help="Link sent to the customer (SMS): a page listing all its open invoices, each "
+        "with its own page to see and pay it.",
+    )
+    sms_invoice_refs = fields.Char(
+        compute="_compute_sms_invoice_refs",
+        help="The first invoice claimed and how many others, as the SMS states them.",
+    )
+    bank_account_id = fields.Many2one(
+        "res.partner.bank",
+        string="Bank Account Stated",
+        compute="_compute_payment_means",
+        help="The account the customer is asked to pay to: the one of the invoices, "
+        "else the company's.",
+    )
+    letter_address_complete = fields.Boolean(
+        compute="_compute_letter_address_complete",
+        help="The customer's postal address has a street, a city and a postal code, so "
+        "a letter can really be posted to it.",
+    )
+    can_pay_online = fields.Boolean(
+        compute="_compute_payment_means",
+        help="An online payment provider really accepts this customer's payment, so the "
+        "messages offer to pay online.",
+    )
+    send_blocked_reason = fields.Char(
+        string="Cannot Be Sent Because",
+        compute="_compute_send_blocked_reason",
+        help="Why this reminder cannot be sent as it stands: nothing is really owed, "
+        "the customer is archived, the level has no channel... It stays in To remind "
+        "until the reason is gone; it can still be marked as reminded or cancelled.",
+    )
     email_status = fields.Selection(
         CHANNEL_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
     )
@@ -200,6 +260,7 @@ class DunningReminder(models.Model):
     )
     amount_indemnity = fields.Monetary(
         string="Flat Indemnities",
+        currency_field="company_currency_id",
         compute="_compute_penalty_amounts",
         store=True,
         help="Flat indemnity for recovery costs, once for each listed invoice paid late.",
@@ -208,7 +269,32 @@ class DunningReminder(models.Model):
         string="Total Claimed",
         compute="_compute_penalty_amounts",
         store=True,
-        help="Net amount due plus interest and flat indemnities.",
+        help="Net amount due plus interest, plus the flat indemnities when the reminder "
+        "is in the company's currency (in another currency they are stated apart, in "
+        "euros).",
+    )
+    amount_claimed = fields.Monetary(
+        string="Amount Asked",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="The one amount every message of this reminder (email, SMS, letter) asks "
+        "the customer to pay: the net amount due, plus the penalties when the level "
+        "states them.",
+    )
+    amount_net_company = fields.Monetary(
+        string="Net Amount Due (Company Currency)",
+        currency_field="company_currency_id",
+        compute="_compute_amounts",
+        store=True,
+        help="Net amount due in the company's currency, to add up reminders of several "
+        "currencies.",
+    )
+    previous_reminder_count = fields.Integer(
+        string="Earlier Reminders",
+        readonly=True,
+        copy=False,
+        help="Reminders already sent for the reminded invoices when this one was "
+        "prepared (the fewest of any of them): 0 means this is the first contact.",
     )
     penalty_missing_rate = fields.Boolean(
         string="Interest Rate Missing",
@@ -229,33 +315,47 @@ class DunningReminder(models.Model):
         help="Invoice of the interest and flat indemnities of this reminder.",
     )
 
-    @api.depends("line_ids.kind", "line_ids.amount_residual_company", "line_ids.date_due")
+    @api.depends(
+        "line_ids.kind",
+        "line_ids.amount_residual",
+        "line_ids.amount_residual_company",
+        "line_ids.date_due",
+    )
     def _compute_amounts(self):
         for reminder in self:
             level_lines = reminder.line_ids.filtered(lambda line: line.kind == "level")
             debit_lines = reminder.line_ids.filtered(lambda line: line.kind != "credit")
             credit_lines = reminder.line_ids - debit_lines
             reminder.invoice_count = len(level_lines)
-            reminder.amount_reminded = sum(level_lines.mapped("amount_residual_company"))
-            reminder.amount_overdue = sum(debit_lines.mapped("amount_residual_company"))
-            reminder.amount_credit = -sum(credit_lines.mapped("amount_residual_company"))
+            reminder.amount_reminded = sum(level_lines.mapped("amount_residual"))
+            reminder.amount_overdue = sum(debit_lines.mapped("amount_residual"))
+            reminder.amount_credit = -sum(credit_lines.mapped("amount_residual"))
             reminder.amount_net = reminder.amount_overdue - reminder.amount_credit
+            reminder.amount_net_company = sum(reminder.line_ids.mapped("amount_residual_company"))
             due_dates = [d for d in debit_lines.mapped("date_due") if d]
             reminder.oldest_due_date = min(due_dates) if due_dates else False
 
     @api.depends(
         "amount_net",
-        "line_ids.penalty_amount",
+        "currency_id",
+        "level_id.show_penalties",
+        "line_ids.penalty_amount_currency",
         "line_ids.indemnity_amount",
         "line_ids.penalty_error",
     )
     def _compute_penalty_amounts(self):
         for reminder in self:
             lines = reminder.line_ids.filtered(lambda line: line.kind != "credit")
-            reminder.amount_penalty = sum(lines.mapped("penalty_amount"))
+            # Interest in the invoices' currency; the flat indemnity is fixed in
+            # euros by law and only added up with amounts in that same currency.
+            reminder.amount_penalty = sum(lines.mapped("penalty_amount_currency"))
             reminder.amount_indemnity = sum(lines.mapped("indemnity_amount"))
-            reminder.amount_total_claimed = (
-                reminder.amount_net + reminder.amount_penalty + reminder.amount_indemnity
+            total = reminder.amount_net + reminder.amount_penalty
+            if reminder.currency_id == reminder.company_currency_id:
+                total += reminder.amount_indemnity
+            reminder.amount_total_claimed = total
+            reminder.amount_claimed = (
+                total if reminder.level_id.show_penalties else reminder.amount_net
             )
             reminder.penalty_missing_rate = any(lines.mapped("penalty_error"))
 
@@ -264,6 +364,106 @@ class DunningReminder(models.Model):
         for reminder in self:
             notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_note")
             reminder.penalty_missing_message = " / ".join(dict.fromkeys(notes)) or False
+
+    @api.depends(
+        "state",
+        "amount_net",
+        "currency_id",
+        "partner_id.active",
+        "scenario_id.min_amount",
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    def _compute_send_blocked_reason(self):
+        for reminder in self:
+            reason = False
+            if reminder.state == "draft":
+                reason = reminder._get_dunning_send_blocked_reason()
+                if not reason and not reminder._get_dunning_requested_channels():
+                    reason = reminder.env._(
+                        "The level %(level)s has no channel (email, SMS, letter or phone "
+                        "call): sending it only marks it as reminded.",
+                        level=reminder.level_id.name,
+                    )
+            reminder.send_blocked_reason = reason
+
+    def _get_dunning_send_blocked_reason(self):
+        """Why this reminder must not be sent as it stands, or False. Checked on
+        display and again just before sending (after the refresh)."""
+        self.ensure_one()
+        currency = self.currency_id
+        if not self.partner_id.active:
+            return self.env._("The customer is archived.")
+        if currency.compare_amounts(self.amount_net, 0) <= 0:
+            return self.env._(
+                "Nothing to ask: the credits and unmatched payments cover the overdue "
+                "invoices (net %(net)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+            )
+        company = self.company_id
+        minimum = company.currency_id._convert(
+            self.scenario_id.min_amount, currency, company, self.date or fields.Date.today()
+        )
+        if currency.compare_amounts(self.amount_net, minimum) < 0:
+            return self.env._(
+                "The net amount due (%(net)s) is below the scenario's minimum (%(minimum)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+                minimum=tools.format_amount(self.env, minimum, currency),
+            )
+        return False
+
+    def _compute_short_url(self):
+        for reminder in self:
+            code = reminder.short_code
+            reminder.short_url = f"{reminder.get_base_url()}/r/{code}" if code else False
+
+    @api.depends("line_ids.kind", "line_ids.name")
+    def _compute_sms_invoice_refs(self):
+        for reminder in self:
+            debits = reminder.level_line_ids | reminder.other_line_ids.filtered(
+                lambda line: line.kind == "overdue"
+            )
+            refs = debits[:1].name or ""
+            if len(debits) > 1:
+                refs += f" +{len(debits) - 1}"
+            reminder.sms_invoice_refs = refs
+
+    @api.depends("partner_id.street", "partner_id.city", "partner_id.zip", "partner_id.child_ids")
+    def _compute_letter_address_complete(self):
+        for reminder in self:
+            partner = reminder._get_dunning_letter_partner()
+            reminder.letter_address_complete = bool(partner.street and partner.city and partner.zip)
+
+    def _compute_payment_means(self):
+        for reminder in self:
+            reminder.bank_account_id = reminder._get_dunning_bank_account()
+            reminder.can_pay_online = reminder._dunning_can_pay_online()
+
+    @api.model
+    def _get_dunning_by_short_code(self, code):
+        """The reminder of a short link, or an empty recordset (in sudo: the code
+        is the credential)."""
+        if not code or len(code) != SHORT_CODE_LENGTH or not code.isalnum():
+            return self.browse()
+        return self.sudo().search(
+            [("short_code", "=", code), ("state", "!=", "cancelled")], limit=1
+        )
+
+    def _get_dunning_open_invoices(self):
+        """Every open invoice of this reminder's customer in its company, oldest
+        due first (what the short link shows)."""
+        self.ensure_one()
+        Move = self.env["account.move"].sudo()
+        return Move.search(
+            Move._get_dunning_open_domain()
+            + [
+                ("commercial_partner_id", "=", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+            ],
+            order="invoice_date_due, id",
+        )
 
     @api.depends("email_status", "sms_status", "letter_status", "call_status")
     def _compute_has_channel_error(self):
@@ -318,6 +518,10 @@ class DunningReminder(models.Model):
                     )
                 sequence = sequences[company.id]
                 vals["name"] = (sequence._next() if sequence else False) or "/"
+            if not vals.get("short_code"):
+                vals["short_code"] = "".join(
+                    secrets.choice(SHORT_CODE_ALPHABET) for __ in range(SHORT_CODE_LENGTH)
+                )
         return super().create(vals_list)
 
     def write(self, vals):
@@ -369,6 +573,29 @@ class DunningReminder(models.Model):
         """
         self._check_draft()
         to_send = self._dunning_refresh()
+        blocked = to_send.filtered(lambda r: r._get_dunning_send_blocked_reason())
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "These reminders cannot be sent; they stay in To remind:\n%(reasons)s",
+                    reasons="\n".join(
+                        f"{r.name} ({r.partner_id.name}): {r._get_dunning_send_blocked_reason()}"
+                        for r in blocked
+                    ),
+                )
+            )
+        # A level without any channel sends nothing: say so, never "sent".
+        silent = to_send.filtered(lambda r: not r._get_dunning_requested_channels())
+        if silent:
+            silent._dunning_done("mark")
+            for reminder in silent:
+                reminder._message_log(
+                    body=self.env._(
+                        "Nothing was sent: the level %(level)s has no channel.",
+                        level=reminder.level_id.name,
+                    )
+                )
+            to_send -= silent
         unsent = to_send._dunning_send_channels()
         (to_send - unsent)._dunning_done("send")
         if not unsent:
@@ -580,7 +807,9 @@ class DunningReminder(models.Model):
                     for fname, value in vals.items()
                 ):
                     line.write(vals)
-            added = new_credits.get((reminder.partner_id.id, reminder.company_id.id), [])
+            added = new_credits.get(
+                (reminder.partner_id.id, reminder.company_id.id, reminder.currency_id.id), []
+            )
             if added:
                 reminder.write(
                     {
@@ -610,7 +839,7 @@ class DunningReminder(models.Model):
         """Credits (credit notes, payments not matched) of the customers of these
         reminders that are not listed on them yet, in one search.
 
-        :return: {(partner id, company id): [account.move.line]}
+        :return: {(partner id, company id, currency id): [account.move.line]}
         """
         if not self:
             return {}
@@ -618,7 +847,11 @@ class DunningReminder(models.Model):
         result = defaultdict(list)
         for line in self._dunning_search_credit_lines(self.partner_id.ids, self.company_id.ids):
             if line.id not in listed:
-                key = (line.move_id.commercial_partner_id.id, line.company_id.id)
+                key = (
+                    line.move_id.commercial_partner_id.id,
+                    line.company_id.id,
+                    line.currency_id.id,
+                )
                 result[key].append(line)
         return result
 

@@ -52,7 +52,7 @@ class DunningReminderLine(models.Model):
     level_id = fields.Many2one("dunning.level", string="Level", ondelete="restrict")
     currency_id = fields.Many2one("res.currency", required=True)
     company_currency_id = fields.Many2one(
-        related="reminder_id.currency_id", store=True, string="Company Currency"
+        related="company_id.currency_id", store=True, string="Company Currency"
     )
     amount_total = fields.Monetary(currency_field="currency_id")
     amount_residual = fields.Monetary(

@@ -5,8 +5,9 @@ the automatic sending of the scenarios that send by themselves."""
 import logging
 import time
 from collections import defaultdict
+from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from .account_move import PAID_STATES
@@ -65,13 +66,18 @@ class DunningReminder(models.Model):
         if keys:
             self._dunning_generate(keys, today)
             remaining = self._dunning_select_partners(companies, today, None, count=True)
-            return len(keys), remaining + self._dunning_to_send_count(companies)
+            return len(keys), remaining + self._dunning_to_send_count(
+                self._dunning_companies_in_sending_window(companies)
+            )
         # Sending renders letters and emails: a batch stops after a time budget
         # (at least one reminder each), well inside the cron's time limit; the
         # framework calls again for what remains.
         budget = float(
             self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
         )
+        # Messages leave only inside each company's sending window; the run is
+        # called again when the next window opens.
+        companies = self._dunning_companies_in_sending_window(companies)
         started = time.monotonic()
         to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
         done = 0
@@ -79,6 +85,16 @@ class DunningReminder(models.Model):
             if done and time.monotonic() - started >= budget:
                 break
             done += 1
+            # Check again, just before sending, that something is really owed.
+            if not reminder._dunning_refresh():
+                continue
+            reason = reminder._get_dunning_send_blocked_reason()
+            if reason:
+                reminder._message_log(
+                    body=self.env._("Not sent automatically: %(reason)s", reason=reason)
+                )
+                reminder.write({"auto_send_failed": True})
+                continue
             try:
                 with self.env.cr.savepoint():
                     # The queues are woken once for the whole batch, below.
@@ -96,6 +112,23 @@ class DunningReminder(models.Model):
         return done, self._dunning_to_send_count(companies)
 
     @api.model
+    def _dunning_companies_in_sending_window(self, companies):
+        """The companies whose sending window is open now. For the others with
+        reminders waiting, the run is triggered again when their window opens."""
+        now = fields.Datetime.now()
+        closed = companies.filtered(lambda company: not company._dunning_in_sending_window(now))
+        if closed:
+            waiting = self._read_group(
+                self._get_dunning_autosend_domain(closed), ["company_id"], ["__count"]
+            )
+            if waiting:
+                cron = self.env.ref("dunning_scenario.ir_cron_dunning_process")
+                cron._trigger(
+                    at=min(company._dunning_next_sending_window(now) for company, __ in waiting)
+                )
+        return companies - closed
+
+    @api.model
     def _get_dunning_autosend_domain(self, companies):
         return [
             ("state", "=", "draft"),
@@ -111,7 +144,9 @@ class DunningReminder(models.Model):
 
     @api.model
     def _dunning_select_partners(self, companies, today, limit, count=False):
-        """(customer, company) pairs having invoices to examine today: one query."""
+        """(customer, company, currency) triples having invoices to examine today:
+        one query. A customer owing in two currencies gets one reminder for each,
+        so that no message mixes currencies."""
         self.env.flush_all()
         where = SQL(
             """
@@ -133,7 +168,7 @@ class DunningReminder(models.Model):
         if count:
             self.env.cr.execute(
                 SQL(
-                    "SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id)) "
+                    "SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id, m.currency_id)) "
                     "FROM account_move m WHERE %s",
                     where,
                 )
@@ -142,11 +177,11 @@ class DunningReminder(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT m.commercial_partner_id, m.company_id
+                SELECT m.commercial_partner_id, m.company_id, m.currency_id
                   FROM account_move m
                  WHERE %(where)s
-                 GROUP BY m.commercial_partner_id, m.company_id
-                 ORDER BY m.commercial_partner_id, m.company_id
+                 GROUP BY m.commercial_partner_id, m.company_id, m.currency_id
+                 ORDER BY m.commercial_partner_id, m.company_id, m.currency_id
                  LIMIT %(limit)s
                 """,
                 where=where,
@@ -157,10 +192,14 @@ class DunningReminder(models.Model):
 
     @api.model
     def _dunning_generate(self, keys, today):
-        """Create the reminders of the given (customer, company) pairs."""
+        """Create the reminders of the given (customer, company, currency) triples.
+
+        Every examined invoice that is not reminded gets the reason on it
+        (``dunning_skip_reason``), shown on the invoice and in the overdue list.
+        """
         Move = self.env["account.move"]
-        partner_ids = list({partner_id for partner_id, __ in keys})
-        company_ids = list({company_id for __, company_id in keys})
+        partner_ids = list({key[0] for key in keys})
+        company_ids = list({key[1] for key in keys})
         wanted = set(keys)
         moves = Move.search(
             Move._get_dunning_open_domain()
@@ -170,22 +209,27 @@ class DunningReminder(models.Model):
         credit_lines = self._dunning_search_credit_lines(partner_ids, company_ids)
         moves_by_key = defaultdict(lambda: Move)
         for move in moves:
-            moves_by_key[(move.commercial_partner_id.id, move.company_id.id)] |= move
+            moves_by_key[
+                (move.commercial_partner_id.id, move.company_id.id, move.currency_id.id)
+            ] |= move
         credits_by_key = defaultdict(list)
         for line in credit_lines:
-            credits_by_key[(line.move_id.commercial_partner_id.id, line.company_id.id)].append(line)
+            credits_by_key[
+                (line.move_id.commercial_partner_id.id, line.company_id.id, line.currency_id.id)
+            ].append(line)
 
-        partners = self.env["res.partner"].browse(partner_ids)
+        partners = self.env["res.partner"].with_context(active_test=False).browse(partner_ids)
         companies = self.env["res.company"].browse(company_ids)
         scenario_by_company = {
             company.id: partners._dunning_get_effective_scenarios(company) for company in companies
         }
         previous_dates = self._dunning_previous_dates(partner_ids)
+        reminded_today = self._dunning_keys_reminded_on(partner_ids, today)
         levels_cache = {}
-        plans = defaultdict(list)  # vals -> moves
+        plans = defaultdict(list)  # (checked, next date, next level, reason) -> move ids
         reminder_vals = []
         for key in sorted(wanted):
-            partner_id, company_id = key
+            partner_id, company_id, currency_id = key
             partner = partners.browse(partner_id)
             candidates = moves_by_key[key]
             examined = candidates.filtered(
@@ -202,22 +246,54 @@ class DunningReminder(models.Model):
                 )
             )
             scenario = scenario_by_company[company_id][partner_id]
-            if not scenario or partner.dunning_excluded:
-                plans[(today, False, False)].extend(examined.ids)
-                continue
-            if scenario.id not in levels_cache:
+            reason = self._dunning_get_partner_skip_reason(partner, scenario)
+            if not reason and scenario.id not in levels_cache:
                 levels_cache[scenario.id] = scenario._get_sorted_levels()
+            if not reason and not levels_cache[scenario.id]:
+                reason = self.env._(
+                    "Not reminded: the scenario %(scenario)s has no level.",
+                    scenario=scenario.name,
+                )
+            if reason:
+                plans[(today, False, False, reason)].extend(examined.ids)
+                continue
+            if key in reminded_today:
+                # At most one reminder a day for a customer and currency: what
+                # reaches a level now waits for tomorrow's run.
+                plans[(today, today + timedelta(days=1), False, False)].extend(examined.ids)
+                continue
             levels = levels_cache[scenario.id]
-            targets = {}
+            currency = self.env["res.currency"].browse(currency_id)
+            company = companies.browse(company_id)
+            min_amount = company.currency_id._convert(scenario.min_amount, currency, company, today)
+            targets, move_plans = {}, {}
             for move in examined:
                 level, next_date, next_level = move._dunning_plan(levels, scenario, today)
-                if level and move.amount_residual_signed < scenario.min_amount:
+                move_reason = False
+                if level and currency.compare_amounts(move.amount_residual, min_amount) < 0:
                     level, next_date, next_level = False, False, False
+                    move_reason = self.env._(
+                        "Not reminded: left to pay (%(amount)s) below the scenario's minimum "
+                        "(%(minimum)s).",
+                        amount=tools.format_amount(self.env, move.amount_residual, currency),
+                        minimum=tools.format_amount(self.env, min_amount, currency),
+                    )
                 if level:
                     targets[move] = level
-                plans[(today, next_date or False, next_level.id if next_level else False)].append(
-                    move.id
+                move_plans[move] = (
+                    next_date or False,
+                    next_level.id if next_level else False,
+                    move_reason,
                 )
+            reason = False
+            if targets:
+                reason = self._dunning_get_amount_skip_reason(
+                    targets, candidates, credits_by_key[key], currency, min_amount, today
+                )
+                if reason:
+                    targets = {}
+            for move, (next_date, next_level_id, move_reason) in move_plans.items():
+                plans[(today, next_date, next_level_id, reason or move_reason)].append(move.id)
             if targets:
                 reminder_vals.append(
                     self._prepare_reminder_vals(
@@ -231,17 +307,72 @@ class DunningReminder(models.Model):
                         previous_dates.get(partner_id),
                     )
                 )
-        for (checked, next_date, next_level_id), move_ids in plans.items():
+        for (checked, next_date, next_level_id, reason), move_ids in plans.items():
             Move.browse(move_ids)._dunning_write(
                 {
                     "dunning_checked_date": checked,
                     "dunning_next_date": next_date,
                     "dunning_next_level_id": next_level_id,
+                    "dunning_skip_reason": reason,
                 }
             )
         reminders = self.with_context(**CREATE_CONTEXT).create(reminder_vals)
         reminders._dunning_log_created()
         return reminders
+
+    @api.model
+    def _dunning_get_partner_skip_reason(self, partner, scenario):
+        """Why this customer's invoices are not reminded at all, or False."""
+        if not partner.active:
+            return self.env._("Not reminded: the customer is archived.")
+        if partner.dunning_excluded:
+            return self.env._("Not reminded: the customer is excluded from reminders.")
+        if not scenario:
+            return self.env._(
+                "Not reminded: no dunning scenario applies to this customer (none on the "
+                "customer, its categories or the company)."
+            )
+        return False
+
+    @api.model
+    def _dunning_get_amount_skip_reason(
+        self, targets, candidates, credit_lines, currency, minimum, today
+    ):
+        """Why nothing is asked of the customer although invoices reach a level:
+        what the reminder would ask (the invoices reaching a level and the other
+        overdue ones, less the credits and unmatched payments) is not positive,
+        or below the scenario's minimum; else False."""
+        overdue = sum(
+            move.amount_residual
+            for move in candidates
+            if move in targets or (move.invoice_date_due and move.invoice_date_due < today)
+        )
+        credit = -sum(line.amount_residual_currency for line in credit_lines)
+        net = overdue - credit
+        if currency.compare_amounts(net, 0) <= 0:
+            return self.env._(
+                "Not reminded: the customer's credits and unmatched payments "
+                "(%(credit)s) cover its overdue invoices (%(overdue)s).",
+                credit=tools.format_amount(self.env, credit, currency),
+                overdue=tools.format_amount(self.env, overdue, currency),
+            )
+        if currency.compare_amounts(net, minimum) < 0:
+            return self.env._(
+                "Not reminded: the net amount due (%(net)s) is below the scenario's "
+                "minimum (%(minimum)s).",
+                net=tools.format_amount(self.env, net, currency),
+                minimum=tools.format_amount(self.env, minimum, currency),
+            )
+        return False
+
+    @api.model
+    def _dunning_keys_reminded_on(self, partner_ids, day):
+        """(customer, company, currency) triples already given a reminder that day."""
+        groups = self._read_group(
+            [("partner_id", "in", partner_ids), ("date", "=", day), ("state", "!=", "cancelled")],
+            ["partner_id", "company_id", "currency_id"],
+        )
+        return {(partner.id, company.id, currency.id) for partner, company, currency in groups}
 
     @api.model
     def _dunning_search_credit_lines(self, partner_ids, company_ids):
@@ -306,6 +437,8 @@ class DunningReminder(models.Model):
             "scenario_id": scenario.id,
             "level_id": top_level.id,
             "company_id": company_id,
+            "currency_id": next(iter(targets)).currency_id.id,
+            "previous_reminder_count": min(move.dunning_count for move in targets),
             "date": today,
             "user_id": (partner.dunning_responsible_id or partner.user_id).id or False,
             "previous_date": previous_date,

@@ -296,11 +296,18 @@ class DunningReminder(models.Model):
         return self.env._("phone call planned for %(user)s", user=user.name)
 
     def _get_dunning_call_user(self):
-        """Who calls: the customer's dunning responsible, else its salesperson,
-        else the call responsible of the level."""
+        """Who calls: the reminder's responsible, else the customer's dunning
+        responsible or salesperson, else the call responsible of the level, else
+        the company's credit controller (Settings)."""
         self.ensure_one()
         partner = self.partner_id
-        return partner.dunning_responsible_id or partner.user_id or self.level_id.activity_user_id
+        return (
+            self.user_id.filtered(lambda user: not user.share and user.active)
+            or partner.dunning_responsible_id
+            or partner.user_id
+            or self.level_id.activity_user_id
+            or self.company_id.dunning_credit_controller_id
+        )
 
     def _dunning_done(self, method):
         """Mark the reminders as done and move their invoices to their level."""

@@ -1,4 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
@@ -23,6 +27,28 @@ class ResCompany(models.Model):
         domain="[('company_id', '=', id)]",
         help="Scenario followed by customers that have neither their own scenario "
         "nor a category linked to one.",
+    )
+    dunning_credit_controller_id = fields.Many2one(
+        "res.users",
+        string="Credit Controller",
+        domain="[('share', '=', False)]",
+        help="Who gets the phone calls (and other reminder tasks) of customers that have "
+        "no responsible of their own.",
+    )
+    dunning_send_hour_from = fields.Float(
+        string="Send From",
+        default=8.0,
+        help="Reminders sent automatically leave no earlier than this hour (company's "
+        "time zone).",
+    )
+    dunning_send_hour_to = fields.Float(
+        string="Send Until",
+        default=19.0,
+        help="Reminders sent automatically leave no later than this hour.",
+    )
+    dunning_send_weekend = fields.Boolean(
+        string="Send on Weekends",
+        help="Also send reminders automatically on Saturdays and Sundays.",
     )
     dunning_penalty_rate_mode = fields.Selection(
         [("ecb", "ECB rate + 10 points"), ("contract", "Contractual rate")],
@@ -106,3 +132,47 @@ class ResCompany(models.Model):
         if PENALTY_SETTINGS & set(vals):
             self.env["dunning.reminder.line"]._dunning_recompute_draft_penalties(self)
         return res
+
+    # ------------------------------------------------------------------
+    # Sending window of the automatic reminders
+    # ------------------------------------------------------------------
+
+    def _dunning_get_tz(self):
+        self.ensure_one()
+        return pytz.timezone(self.partner_id.tz or self.env.user.tz or "Europe/Paris")
+
+    def _dunning_in_sending_window(self, now=None):
+        """Whether automatic reminders may leave now (company's time zone)."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        local = pytz.utc.localize(now).astimezone(self._dunning_get_tz())
+        if local.weekday() >= 5 and not self.dunning_send_weekend:
+            return False
+        hour = local.hour + local.minute / 60
+        return self.dunning_send_hour_from <= hour < self.dunning_send_hour_to
+
+    def _dunning_next_sending_window(self, now=None):
+        """The next time (naive UTC) the sending window opens after ``now``."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        tz = self._dunning_get_tz()
+        local = pytz.utc.localize(now).astimezone(tz)
+        hours, minutes = divmod(round(self.dunning_send_hour_from * 60), 60)
+        for days in range(8):
+            day = (local + timedelta(days=days)).date()
+            if day.weekday() >= 5 and not self.dunning_send_weekend:
+                continue
+            start = tz.localize(datetime.combine(day, time(hours, minutes)))
+            if start > local:
+                return start.astimezone(pytz.utc).replace(tzinfo=None)
+        return now + timedelta(days=1)
+
+    @api.model
+    def _dunning_set_default_credit_controller(self):
+        """At install, companies without a credit controller get the administrator,
+        so that the calls of the shipped scenarios always go to someone."""
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        if admin:
+            self.sudo().search([("dunning_credit_controller_id", "=", False)]).write(
+                {"dunning_credit_controller_id": admin.id}
+            )

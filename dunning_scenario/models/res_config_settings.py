@@ -8,6 +8,14 @@ class ResConfigSettings(models.TransientModel):
     dunning_default_scenario_id = fields.Many2one(
         related="company_id.dunning_default_scenario_id", readonly=False
     )
+    dunning_credit_controller_id = fields.Many2one(
+        related="company_id.dunning_credit_controller_id", readonly=False
+    )
+    dunning_send_hour_from = fields.Float(
+        related="company_id.dunning_send_hour_from", readonly=False
+    )
+    dunning_send_hour_to = fields.Float(related="company_id.dunning_send_hour_to", readonly=False)
+    dunning_send_weekend = fields.Boolean(related="company_id.dunning_send_weekend", readonly=False)
     dunning_penalty_rate_mode = fields.Selection(
         related="company_id.dunning_penalty_rate_mode", readonly=False
     )

@@ -138,10 +138,12 @@ class TestChannels(DunningCommon, MockSMS):
         self.assertIn("FR76 3000 4000 0312 3456 7890 143", body)
         self.assertIn("12 rue des Lilas, 69003 Lyon", body)
         self.assertIn("If your payment has crossed this message, please ignore it.", body)
-        self.assertIn(
-            f"/my/invoices/{invoice.id}?access_token={invoice.access_token}",
-            mail.body_html,
-        )
+        # No online payment provider in this database: paying online is neither
+        # linked nor promised.
+        self.assertFalse(reminder.can_pay_online)
+        self.assertNotIn("Pay online", body)
+        self.assertNotIn("by card", body)
+        self.assertNotIn("/my/invoices/", mail.body_html)
 
         self.assertEqual(reminder.state, "sent")
         self.assertEqual(reminder.email_status, "done")
@@ -249,7 +251,7 @@ class TestChannels(DunningCommon, MockSMS):
             self._amount(1200.0, "fr_FR").replace("\u202f", " ").replace("\xa0", " "),
             sms.body,
         )
-        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", sms.body)
+        self.assertIn(f"/r/{reminder.short_code}", sms.body)
         self.assertFalse(self._sms, "nothing reached the SMS gateway")
         self.assertEqual(reminder.sms_status, "done")
         self.assertEqual(reminder.email_status, "done")

@@ -101,29 +101,46 @@ class TestDunningLevels(DunningCommon):
         # 05-05: 35 days late, J+15 is skipped, the J+30 reminder is sent.
         self.assertRemindedAt(self._run("2026-05-05"), self.level_second)
 
-    def test_found_50_days_late_gets_formal_notice(self):
-        # 05-20: 50 days late, straight to the formal notice (J+45): J+15 and
-        # J+30 are skipped.
+    def test_found_50_days_late_gets_friendly_level_first(self):
+        # 05-20: 50 days late, past the formal notice (J+45), but nobody ever
+        # reminded this invoice: first contact is the highest friendly level
+        # reached (second reminder, J+30), never a formal notice. The formal
+        # notice follows the minimum interval (7 days) later: 05-27.
         reminders = self._run("2026-05-20")
-        self.assertRemindedAt(reminders, self.level_formal_notice)
+        self.assertRemindedAt(reminders, self.level_second)
+        self.assertEqual(reminders.previous_reminder_count, 0)
         self._mark(reminders, "2026-05-20")
-        self.assertEqual(self.invoice.dunning_level_id, self.level_formal_notice)
+        self.assertEqual(self.invoice.dunning_level_id, self.level_second)
         self.assertEqual(self.invoice.dunning_count, 1)
-        self.assertEqual(self.invoice.dunning_formal_notice_date, self._d("2026-05-20"))
+        self.assertFalse(self.invoice.dunning_formal_notice_date)
+        self.assertEqual(self.invoice.dunning_next_level_id, self.level_formal_notice)
+        self.assertEqual(self.invoice.dunning_next_date, self._d("2026-05-27"))
+        self.assertFalse(self._run("2026-05-26"))
+        reminders = self._run("2026-05-27")
+        self.assertRemindedAt(reminders, self.level_formal_notice)
+        self.assertEqual(reminders.previous_reminder_count, 1)
+        self._mark(reminders, "2026-05-27")
+        self.assertEqual(self.invoice.dunning_formal_notice_date, self._d("2026-05-27"))
 
     def test_found_70_days_late_formal_notice_before_litigation(self):
-        # 06-09: 70 days late, past J+60, but litigation is never reached
-        # without a formal notice: formal notice on 06-09, litigation 7 days
-        # later (06-16), not before.
+        # 06-09: 70 days late, past J+60, first contact: second reminder. The
+        # formal notice comes 7 days later (06-16); litigation only once the
+        # formal notice's payment deadline (8 days, 06-24) has passed: 06-25.
         reminders = self._run("2026-06-09")
-        self.assertRemindedAt(reminders, self.level_formal_notice)
+        self.assertRemindedAt(reminders, self.level_second)
         self._mark(reminders, "2026-06-09")
-        self.assertEqual(self.invoice.dunning_next_level_id, self.level_litigation)
+        self.assertEqual(self.invoice.dunning_next_level_id, self.level_formal_notice)
         self.assertEqual(self.invoice.dunning_next_date, self._d("2026-06-16"))
         self.assertFalse(self._run("2026-06-15"))
         reminders = self._run("2026-06-16")
-        self.assertRemindedAt(reminders, self.level_litigation)
+        self.assertRemindedAt(reminders, self.level_formal_notice)
         self._mark(reminders, "2026-06-16")
+        self.assertEqual(self.invoice.dunning_next_level_id, self.level_litigation)
+        self.assertEqual(self.invoice.dunning_next_date, self._d("2026-06-25"))
+        self.assertFalse(self._run("2026-06-24"))
+        reminders = self._run("2026-06-25")
+        self.assertRemindedAt(reminders, self.level_litigation)
+        self._mark(reminders, "2026-06-25")
         self.assertEqual(self.invoice.dunning_state, "litigation")
         self.assertFalse(self.invoice.dunning_next_date)
         # Litigation is the end: no more reminders.

@@ -289,6 +289,10 @@ class TestDunningRun(DunningCommon):
         # Companies scenario sent automatically, Individuals not: after the run
         # of 04-17 the first is sent and its invoice at J+15, the other waits.
         self.scenario_business.auto_send = True
+        self.level_first.send_email = True
+        self.level_first.mail_template_id = self.env.ref(
+            "dunning_scenario.mail_template_dunning_first"
+        )
         individual_invoice = self._create_invoice(self.customer_individual, DUE, 300.0)
         reminders = self._run("2026-04-17")
         auto = reminders.filtered(lambda r: r.partner_id == self.customer)
@@ -337,12 +341,17 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(triggers.search_count([("cron_id", "=", queue.id)]), before + 1)
 
     def test_litigation_never_sent_automatically(self):
-        # Formal notice done on 05-15; litigation on 05-30 waits for an
-        # accountant even in an automatic scenario.
+        # First contact on 05-15 (second reminder, never a formal notice at
+        # once), formal notice 7 days later on 05-22, litigation once its 8-day
+        # deadline has passed (05-31): it waits for an accountant even in an
+        # automatic scenario.
         self.scenario_business.auto_send = True
         self.assertEqual(self._run("2026-05-15").state, "sent")
+        self.assertEqual(self.invoice.dunning_level_id, self.level_second)
+        self.assertEqual(self._run("2026-05-22").state, "sent")
         self.assertEqual(self.invoice.dunning_level_id, self.level_formal_notice)
-        reminder = self._run("2026-05-30")
+        self.assertFalse(self._run("2026-05-30"))
+        reminder = self._run("2026-05-31")
         self.assertEqual(reminder.level_id, self.level_litigation)
         self.assertEqual(reminder.state, "draft")
 
@@ -409,12 +418,15 @@ class TestDunningRun(DunningCommon):
 
     def test_foreign_currency_invoice(self):
         # 1,000.00 EUR at 2 EUR for 1 USD: 500.00 USD in the company currency.
-        # Below a 600.00 minimum it is not reminded; at 400.00 it is.
+        # A 600.00 USD minimum is 1,200.00 EUR: not reminded; at 400.00 USD
+        # (800.00 EUR) it is. The reminder is in the invoice's currency, EUR:
+        # one currency per message.
         eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
         invoice = self._create_invoice(self.customer_plain, DUE, 1000.0, currency=eur)
         self.scenario_business.min_amount = 600.0
         reminders = self._run(FIRST)
         self.assertNotIn(invoice, reminders.line_ids.move_id)
+        self.assertIn("below the scenario's minimum", invoice.dunning_skip_reason)
         self.scenario_business.min_amount = 400.0
         reminder = self._run("2026-04-16")
         line = reminder.level_line_ids
@@ -422,8 +434,11 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(line.currency_id, eur)
         self.assertEqual(line.amount_residual, 1000.0)
         self.assertEqual(line.amount_residual_company, 500.0)
-        self.assertEqual(reminder.currency_id, self.company.currency_id)
-        self.assertEqual(reminder.amount_reminded, 500.0)
+        self.assertEqual(reminder.currency_id, eur)
+        self.assertEqual(reminder.amount_reminded, 1000.0)
+        self.assertEqual(reminder.amount_claimed, 1000.0)
+        self.assertEqual(reminder.amount_net_company, 500.0)
+        self.assertFalse(invoice.dunning_skip_reason)
 
     # ------------------------------------------------------------------
     # Chatter

@@ -96,6 +96,11 @@ class LetterCommon(DunningCommon):
         return re.sub(r"\s+", " ", text)
 
 
+# A week before the formal notice run of 2026-03-20: the invoices get a friendly
+# reminder first (a formal notice is never the first contact).
+EARLIER_REMINDER = "2026-03-13"
+
+
 @tagged("post_install", "-at_install")
 class TestLetter(LetterCommon):
     def test_first_reminder_letter(self):
@@ -153,6 +158,7 @@ class TestLetter(LetterCommon):
         basis, the deadline and what follows, in French dates and amounts."""
         first = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
         second = self._create_invoice(self.customer_fr, "2026-02-03", 1175.40)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         self.assertEqual(reminder.level_id, self.level_formal_notice)
         text = self._letter_text(reminder)
@@ -197,6 +203,7 @@ class TestLetter(LetterCommon):
 
     def test_formal_notice_large_claim_no_small_claims_procedure(self):
         self._create_invoice(self.customer_fr, "2026-02-01", 6000.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         self.assertEqual(reminder.level_id, self.level_formal_notice)
         text = self._letter_text(reminder)
@@ -206,6 +213,8 @@ class TestLetter(LetterCommon):
     def test_consumer_formal_notice_legal_interest(self):
         self.customer_individual.write({"lang": "fr_FR", "city": "Nantes", "zip": "44000"})
         invoice = self._create_invoice(self.customer_individual, "2026-02-01", 300.00)
+        # A friendly reminder first, the scenario's 10 days before the notice.
+        self._run_and_mark("2026-03-10")
         reminder = self._run("2026-03-20")
         self.assertEqual(reminder.level_id.scenario_id, self.scenario_consumer)
         self.assertTrue(reminder.level_id.is_formal_notice)
@@ -218,6 +227,7 @@ class TestLetter(LetterCommon):
     def test_print_several_reminders_gives_one_document(self):
         self._create_invoice(self.customer_company, "2026-03-01", 1250.00)
         self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminders = self._run("2026-03-20")
         self.assertEqual(len(reminders), 2)
         report = self.env.ref(LETTER)
@@ -272,6 +282,7 @@ class TestLetter(LetterCommon):
 
     def test_attach_letter(self):
         self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         attachment = self._as_accountant(reminder)._dunning_attach_letter()
         self.assertEqual(attachment.res_model, "dunning.reminder")
@@ -313,6 +324,7 @@ class TestLetterPdf(LetterCommon, HttpCase):
 
     def test_letter_pdf(self):
         invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         reminder = self._as_accountant(reminder).with_context(force_report_rendering=True)
         with self._wkhtmltopdf_stderr():
@@ -369,6 +381,7 @@ class TestLetterPdf(LetterCommon, HttpCase):
         when the reminders were sent."""
         invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
         self.level_formal_notice.send_letter = True
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         notice = self._as_accountant(self._run("2026-03-20"))
         self.assertEqual(notice.level_id, self.level_formal_notice)
         with freeze_time("2026-03-20"), self._wkhtmltopdf_stderr():

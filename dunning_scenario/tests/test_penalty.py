@@ -456,7 +456,9 @@ class TestPenalty(DunningCommon):
         # currency, $17.98 (as in the first test), converted at the reminder's
         # date: 17.98 / 1.20 = 14.983 -> 14.98 EUR. The flat indemnity is set in
         # euros by law: 40.00 EUR, not converted. Left to pay in EUR at the
-        # invoice's rate: 1,200 / 1.25 = 960.00. Claimed: 960 + 14.98 + 40 = 1,014.98
+        # invoice's rate: 1,200 / 1.25 = 960.00. The reminder is in the invoice's
+        # currency (one currency per message): claimed $1,200.00 + $17.98 =
+        # $1,217.98; the 40.00 EUR indemnity is stated apart, in euros.
         usd = self.setup_other_currency("USD", rates=[("2026-01-01", 1.25), ("2026-03-01", 1.20)])
         invoice = self._create_invoice(
             self.customer_company,
@@ -472,7 +474,9 @@ class TestPenalty(DunningCommon):
         self.assertEqual(line.indemnity_amount, 40.0)
         self.assertEqual(line.amount_residual_company, 960.0)
         self.assertIn("on $\N{NO-BREAK SPACE}1,200.00 from 02/01/2026", line.penalty_note)
-        self.assertEqual(reminder.amount_total_claimed, 1014.98)
+        self.assertEqual(reminder.currency_id, usd)
+        self.assertEqual(reminder.amount_total_claimed, 1217.98)
+        self.assertEqual(reminder.amount_indemnity, 40.0)
 
     # ------------------------------------------------------------------
     # Rates, levels, limitation dates
