@@ -61,13 +61,17 @@ class DunningLevel(models.Model):
         readonly=False,
         precompute=True,
         help="State the late-payment penalties and the flat indemnity in the messages "
-        "and letters of this level. Always on for a formal notice.",
+        "and letters of this level. Always on for a formal notice and litigation.",
     )
 
-    @api.depends("is_formal_notice")
+    @api.depends("is_formal_notice", "is_litigation")
     def _compute_show_penalties(self):
+        # From the formal notice on, the claim includes the penalties: a later
+        # message never claims less than the formal notice did.
         for level in self:
-            level.show_penalties = level.is_formal_notice or level.show_penalties
+            level.show_penalties = (
+                level.is_formal_notice or level.is_litigation or level.show_penalties
+            )
 
     @api.depends("name", "scenario_id.name")
     @api.depends_context("dunning_level_short_name")
