@@ -20,6 +20,7 @@
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/dunning_scenario_data.xml",
+        "data/dunning_level_letter_data.xml",
         "data/dunning_interest_rate_data.xml",
         "report/dunning_letter_reports.xml",
         "report/dunning_letter_templates.xml",
@@ -42,6 +43,9 @@
         "demo/dunning_demo_invoices.xml",
     ],
     "assets": {
+        "web.report_assets_common": [
+            "dunning_scenario/static/src/scss/dunning_letter.scss",
+        ],
         "web.assets_tests": [
             "dunning_scenario/static/tests/tours/**/*",
         ],

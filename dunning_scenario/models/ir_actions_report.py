@@ -15,8 +15,10 @@ class IrActionsReport(models.Model):
         - Letters of several reminders ("Print letters"): wkhtmltopdf builds without
           patched Qt (Debian's, among others) fail on a document made of several
           records; rendering each letter alone works with every build.
-        - Litigation file: each customer's summary is followed by the letters
-          stored when its reminders were sent, so the file carries its proofs.
+        - Litigation file: each customer's summary (with the copies of the
+          emails and SMS sent) is followed by the letters stored when its
+          reminders were sent, then by the PDF of every invoice claimed, so
+          the file carries its proofs.
         """
         if isinstance(res_ids, int):
             res_ids = [res_ids]
@@ -32,5 +34,15 @@ class IrActionsReport(models.Model):
             if name == LITIGATION_REPORT:
                 partner = self.env["res.partner"].browse(res_id)
                 values = self.env["dunning.reminder"]._get_dunning_litigation_values(partner)
-                documents.extend(proof.raw for proof in values["proofs"])
+                documents.extend(letter.raw for letter in values["letters"])
+                documents.extend(self._get_dunning_invoice_pdf(move) for move in values["invoices"])
         return merge_pdf(documents), "pdf"
+
+    def _get_dunning_invoice_pdf(self, move):
+        """The PDF of ``move``: the one Odoo kept when the invoice was sent, else
+        one printed now in the customer's language."""
+        if move.invoice_pdf_report_id:
+            return move.invoice_pdf_report_id.raw
+        return self.with_context(lang=move.partner_id.lang)._render_qweb_pdf(
+            "account.account_invoices", move.ids
+        )[0]
