@@ -295,10 +295,8 @@ class TestLetter(LetterCommon):
         self.assertEqual(attachment.name, self._letter_filename(reminder))
 
 
-@tagged("post_install", "-at_install")
-class TestLetterPdf(LetterCommon, HttpCase):
-    """A real PDF, made by wkhtmltopdf, which loads the report styles from the
-    test server (hence an HttpCase)."""
+class PdfCommon:
+    """Helpers of the tests making real PDFs with wkhtmltopdf."""
 
     @contextmanager
     def _wkhtmltopdf_stderr(self):
@@ -325,6 +323,12 @@ class TestLetterPdf(LetterCommon, HttpCase):
             yield
         finally:
             logger.removeFilter(keep)
+
+
+@tagged("post_install", "-at_install")
+class TestLetterPdf(LetterCommon, PdfCommon, HttpCase):
+    """A real PDF, made by wkhtmltopdf, which loads the report styles from the
+    test server (hence an HttpCase)."""
 
     def test_letter_pdf(self):
         invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
