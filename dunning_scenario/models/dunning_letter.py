@@ -297,9 +297,11 @@ class DunningReminder(models.Model):
         the invoices in litigation (else all its overdue open invoices) with
         their penalties computed to today, the reminders sent for them, a copy
         of each email and SMS sent, and the letters kept as proofs."""
-        partner = partner.commercial_partner_id
-        Move = self.env["account.move"]
         company = self.env.company
+        # The file speaks the company's language (levels, notes, ...).
+        self = self.with_context(lang=company.partner_id.lang or self.env.lang)
+        partner = partner.with_env(self.env).commercial_partner_id
+        Move = self.env["account.move"]
         today = Move._dunning_today()
         base_domain = [
             ("commercial_partner_id", "=", partner.id),
@@ -324,10 +326,7 @@ class DunningReminder(models.Model):
         latest_lines = {}
         for line in lines.sorted(lambda ln: (ln.reminder_id.date, ln.reminder_id.id)):
             latest_lines[line.move_id] = line
-        # The summary is in the company's language, its notes too.
-        penalties = self.with_context(
-            lang=company.partner_id.lang or self.env.lang
-        )._get_dunning_litigation_penalties(invoices, latest_lines, today)
+        penalties = self._get_dunning_litigation_penalties(invoices, latest_lines, today)
         messages = reminders._get_dunning_litigation_messages()
         letters = reminders._get_dunning_litigation_letters(messages)
         return {

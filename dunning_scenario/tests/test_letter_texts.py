@@ -175,10 +175,11 @@ class TestLetterTexts(LetterTextCommon):
                 "fr_FR",
                 body="<p>Par la présente, mise en demeure vous est faite de payer.</p>",
             )
+        # Said in the language of the user who saves.
         message = str(caught.exception)
-        self.assertIn("the amount claimed", message)
-        self.assertIn("the deadline to pay", message)
-        self.assertNotIn('mise en demeure" (French', message)
+        self.assertIn("le montant réclamé", message)
+        self.assertIn("la date limite de paiement", message)
+        self.assertNotIn("les mots", message)
         # A friendly level has no such requirement.
         self._write_texts(self.level_first, "fr_FR", body="<p>Merci de nous régler.</p>")
 
