@@ -59,7 +59,15 @@ class DunningReminder(models.Model):
         return super().mail_allowed_qweb_expressions() + LETTER_PLACEHOLDERS
 
     @api.depends_context("lang")
-    @api.depends("partner_id", "user_id", "date", "level_id", "amount_net", "previous_date")
+    @api.depends(
+        "partner_id",
+        "user_id",
+        "date",
+        "level_id",
+        "amount_claimed",
+        "previous_date",
+        "previous_reminder_count",
+    )
     def _compute_letter_placeholders(self):
         lang = self.env.lang
         for reminder in self:
@@ -122,21 +130,13 @@ class DunningReminder(models.Model):
     def _get_dunning_letter_amount_claimed(self):
         """The one amount this reminder asks for, in its currency."""
         self.ensure_one()
-        if "amount_claimed" in self._fields:
-            return self.amount_claimed
-        return self.amount_total_claimed if self.show_penalties else self.amount_net
-
-    def _get_dunning_previous_reminder_count(self):
-        self.ensure_one()
-        if "previous_reminder_count" in self._fields:
-            return self.previous_reminder_count
-        return 1 if self.previous_date else 0
+        return self.amount_claimed
 
     def _get_dunning_letter_reminder_history(self):
         """The sentence saying what was sent before: "despite our previous
         reminders" only when there were some."""
         self.ensure_one()
-        count = self._get_dunning_previous_reminder_count()
+        count = self.previous_reminder_count
         if not count:
             return self.env._("The invoices listed below are still unpaid.")
         if not self.previous_date:

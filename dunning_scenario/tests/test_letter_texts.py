@@ -13,7 +13,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools.pdf import PdfReader
 
-from .test_letter import LETTER, LITIGATION, LetterCommon, PdfCommon
+from .test_letter import EARLIER_REMINDER, LETTER, LITIGATION, LetterCommon, PdfCommon
 
 FR_BODY = (
     "<p>Nous constatons avec regret que nos factures restent impayées.</p>"
@@ -90,6 +90,7 @@ class TestLetterTexts(LetterTextCommon):
     def test_english_customer_gets_english_text(self):
         self._edit_formal_notice()
         self._create_invoice(self.customer_company, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         self.assertEqual(reminder.level_id, self.level_formal_notice)
         text = self._letter_text(reminder)
@@ -104,6 +105,7 @@ class TestLetterTexts(LetterTextCommon):
     def test_french_customer_gets_french_text(self):
         self._edit_formal_notice()
         self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         text = self._letter_text(reminder)
         self.assertIn("Objet : Mise en demeure avant procédure", text)
@@ -147,15 +149,30 @@ class TestLetterTexts(LetterTextCommon):
         self.assertLess(text.index(invoice.name), text.index("Thank you."))
 
     def test_previous_reminders_only_when_there_were_some(self):
-        """A formal notice chosen at first contact does not speak of reminders
-        that were never sent."""
+        """A formal notice chosen by hand at first contact does not speak of
+        reminders that were never sent; after a reminder, it does."""
         self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
         reminder = self._run("2026-03-20")
-        self.assertEqual(reminder.level_id, self.level_formal_notice)
-        self.assertFalse(reminder.previous_date)
+        self.assertEqual(reminder.previous_reminder_count, 0)
+        reminder.sudo().level_id = self.level_formal_notice
         text = self._letter_text(reminder)
+        self.assertIn("Objet : Mise en demeure de payer", text)
         self.assertNotIn("Malgré", text)
         self.assertIn("Les factures détaillées ci-dessous restent impayées.", text)
+        self.assertNotIn("ne pas en tenir compte", text)
+
+    def test_previous_reminders_stated(self):
+        self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)
+        reminder = self._run("2026-03-20")
+        self.assertEqual(reminder.level_id, self.level_formal_notice)
+        self.assertEqual(reminder.previous_reminder_count, 1)
+        text = self._letter_text(reminder)
+        self.assertIn(
+            "Malgré notre rappel du 13 mars 2026, les factures détaillées ci-dessous "
+            "restent impayées.",
+            text,
+        )
         self.assertNotIn("ne pas en tenir compte", text)
 
     def test_formal_notice_without_mise_en_demeure_refused(self):
@@ -179,7 +196,7 @@ class TestLetterTexts(LetterTextCommon):
         message = str(caught.exception)
         self.assertIn("le montant réclamé", message)
         self.assertIn("la date limite de paiement", message)
-        self.assertNotIn("les mots", message)
+        self.assertNotIn("« mise en demeure »", message)
         # A friendly level has no such requirement.
         self._write_texts(self.level_first, "fr_FR", body="<p>Merci de nous régler.</p>")
 
@@ -251,6 +268,7 @@ class TestLetterTextsPdf(LetterTextCommon, PdfCommon, HttpCase):
     def test_edited_french_formal_notice_in_pdf(self):
         self._edit_formal_notice()
         invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
+        self._run_and_mark(EARLIER_REMINDER)  # a formal notice is never first
         reminder = self._run("2026-03-20")
         self.assertEqual(reminder.level_id, self.level_formal_notice)
         text = self._pdf_text(self._pdf(LETTER, reminder.ids))
