@@ -170,7 +170,11 @@ class DunningReminder(models.Model):
         level = (level or self.level_id).with_context(lang=lang)
         texts = {}
         for part, source in level._get_dunning_letter_sources().items():
-            texts[part] = source._render_field(f"letter_{part}", self.ids, set_lang=lang)[self.id]
+            # The standard text is read from its level, but rendered as this
+            # level's (as the user printing, never as superuser).
+            texts[part] = level._render_template(
+                source[f"letter_{part}"], "dunning.reminder", self.ids, engine="qweb"
+            )[self.id]
         return texts
 
     def _get_dunning_letter_placed_blocks(self, level=None):
