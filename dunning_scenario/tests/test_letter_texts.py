@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import html2plaintext
 from odoo.tools.pdf import PdfReader
 
 from .test_letter import EARLIER_REMINDER, LETTER, LITIGATION, LetterCommon, PdfCommon
@@ -288,7 +289,16 @@ class TestLetterTextsPdf(LetterTextCommon, PdfCommon, HttpCase):
         first_tpl = self.env.ref("dunning_scenario.mail_template_dunning_first")
         second_tpl = self.env.ref("dunning_scenario.mail_template_dunning_second")
         self.level_first.write({"send_email": True, "mail_template_id": first_tpl.id})
-        self.level_second.write({"send_email": True, "mail_template_id": second_tpl.id})
+        sms_tpl = self.env.ref("dunning_scenario.sms_template_dunning_second")
+        self.level_second.write(
+            {
+                "send_email": True,
+                "mail_template_id": second_tpl.id,
+                "send_sms": True,
+                "sms_template_id": sms_tpl.id,
+            }
+        )
+        self.customer_fr.mobile = "+33 6 12 34 56 78"
         invoice = self._create_invoice(self.customer_fr, "2026-02-01", 2400.00)
         first = self._run("2026-02-16")
         self._send(first, "2026-02-16")
@@ -296,6 +306,15 @@ class TestLetterTextsPdf(LetterTextCommon, PdfCommon, HttpCase):
         self.assertEqual(second.level_id, self.level_second)
         self._send(second, "2026-03-03")
         self.assertEqual((first | second).mapped("email_status"), ["done", "done"])
+        self.assertEqual(second.sms_status, "done")
+        sms = self.env["mail.message"].search(
+            [
+                ("model", "=", "dunning.reminder"),
+                ("res_id", "=", second.id),
+                ("message_type", "=", "sms"),
+            ]
+        )
+        self.assertEqual(len(sms), 1)
         emails = self.env["mail.message"].search(
             [("model", "=", "dunning.reminder"), ("res_id", "in", (first | second).ids)]
         )
@@ -336,3 +355,6 @@ class TestLetterTextsPdf(LetterTextCommon, PdfCommon, HttpCase):
         for subject in subjects:
             self.assertIn(" ".join(subject.split()), text)
         self.assertIn("boulangerie.martin@example.com", text)
+        # ... and the SMS, with the number it was sent to.
+        self.assertIn(" ".join(html2plaintext(sms.body).split())[:40], text)
+        self.assertIn("+33612345678", text)
