@@ -7,6 +7,7 @@ import logging
 import re
 import subprocess
 from contextlib import contextmanager
+from datetime import date
 
 import lxml.html
 from freezegun import freeze_time
@@ -256,6 +257,13 @@ class TestLetter(LetterCommon):
             [("res_model", "=", "dunning.reminder"), ("res_id", "=", notice.id)]
         )
         self.assertEqual(len(proof), 1)
+        # Posted by registered mail the next day, received two days later.
+        with freeze_time("2026-03-21"):
+            self._as_accountant(notice)._dunning_mark_letters_posted(
+                date(2026, 3, 21), {notice: "1A 123 456 7890 1"}
+            )
+        with freeze_time("2026-03-23"):
+            self._as_accountant(notice)._dunning_record_letter_ack(date(2026, 3, 23))
         litigation = self._run("2026-04-05")
         self.assertEqual(litigation.level_id, self.level_litigation)
         with freeze_time("2026-04-05"):
@@ -276,7 +284,11 @@ class TestLetter(LetterCommon):
         for reminder in (first, notice, litigation):
             self.assertIn(reminder.name, text)
         self.assertIn("Reminded outside Odoo", text)
-        self.assertIn("Letter: printed for posting", text)
+        self.assertIn(
+            "Letter: posted on 03/21/2026 by registered mail no. 1A 123 456 7890 1, received "
+            "on 03/23/2026",
+            text,
+        )
         self.assertIn(proof.name, text)
         self.assertIn("Company registry (SIREN/SIRET): 987 654 321 00019", text)
 
