@@ -36,6 +36,7 @@
         "views/dunning_reminder_portal_templates.xml",
         "wizards/dunning_invoice_pause_views.xml",
         "wizards/dunning_call_log_views.xml",
+        "wizards/dunning_letter_post_views.xml",
         "views/dunning_menus.xml",
     ],
     "demo": [

@@ -12,3 +12,4 @@ from . import res_config_settings
 from . import res_partner
 from . import account_move
 from . import ir_actions_report
+from . import mail_notification

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -182,7 +182,15 @@ class AccountMove(models.Model):
 
     @api.model
     def _dunning_today(self):
-        return self.env.context.get("dunning_today") or fields.Date.context_today(self)
+        """Today for the reminders: the user's date, or the ``dunning_today``
+        context key when server code (tests, tools) sets it to a ``date``.
+        Anything else there is ignored: a client can put a string in the
+        context over JSON-RPC, or a ``datetime`` over XML-RPC, never a ``date``.
+        """
+        today = self.env.context.get("dunning_today")
+        if type(today) is date:  # noqa: E721 - a datetime is a date subclass
+            return today
+        return fields.Date.context_today(self)
 
     @api.model
     def _get_dunning_open_domain(self):

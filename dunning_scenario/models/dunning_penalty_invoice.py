@@ -126,8 +126,8 @@ class DunningReminder(models.Model):
         )
         for line, vals in line_updates.items():
             # Bookkeeping of what was invoiced, not a change of what was claimed.
-            line.with_context(dunning_allow_sent_write=True).write(vals)
-        self.with_context(dunning_allow_sent_write=True).penalty_invoice_id = invoice
+            line._dunning_write_proof(vals)
+        self._dunning_write_proof({"penalty_invoice_id": invoice.id})
         self._message_log(
             body=self.env._("Penalty invoice %(invoice)s created.", invoice=invoice.display_name)
         )

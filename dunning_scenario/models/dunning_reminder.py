@@ -1,4 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextlib
+import contextvars
 import logging
 import secrets
 import string
@@ -11,28 +13,79 @@ from .account_move import PAID_STATES
 
 _logger = logging.getLogger(__name__)
 
-# Fields an accountant may still change once a reminder is sent (chatter and
-# activity bookkeeping); everything else is the proof of what was sent.
+# Sent reminders and their lines are the proof of what the customer received.
+# Once sent, an accountant may only change their chatter and activities.
 SENT_WRITABLE_FIELDS = {
     "message_main_attachment_id",
     "activity_ids",
     "message_follower_ids",
     "message_ids",
-    # channel status: a failed channel can be sent again on a sent reminder
+}
+# What only the server may write, in any state: where the reminder stands, and
+# what each channel really did (a client setting "sent" or "posted" itself
+# would forge the proof).
+PROOF_FIELDS = {
+    "state",
+    "reminded_by",
     "email_status",
     "email_error",
+    "email_message_id",
     "sms_status",
     "sms_error",
+    "sms_message_id",
     "letter_status",
     "letter_error",
+    "letter_attachment_id",
+    "letter_posted_date",
+    "letter_registered_number",
+    "letter_ack_date",
     "call_status",
     "call_error",
 }
 
+# The one exemption from the rules above: server code writing bookkeeping (a
+# channel's delivery status, a letter posted, penalties invoiced) through
+# ``_dunning_write_proof``. It lives in this Python context only, set for the
+# duration of that write: never in the record's context, which any client can
+# fill over RPC.
+_proof_write_allowed = contextvars.ContextVar("dunning_proof_write_allowed", default=False)
+
+
+@contextlib.contextmanager
+def proof_write_allowed():
+    """Let the code inside write on sent reminders and their lines."""
+    token = _proof_write_allowed.set(True)
+    try:
+        yield
+    finally:
+        _proof_write_allowed.reset(token)
+
+
+def is_proof_write_allowed():
+    return _proof_write_allowed.get()
+
+
 # The channels, in the order they are sent: the email goes first because a
 # customer without email address gets a letter instead.
 CHANNELS = ("email", "sms", "letter", "call")
+# A phone call is done once it is planned for someone.
 CHANNEL_STATUS = [("none", "Not requested"), ("done", "Done"), ("error", "Error")]
+# An email or an SMS is done only once it left Odoo for its recipient; it
+# waits in the queue until then, and fails when the mail server or the SMS
+# provider refuses it, or it bounces.
+MESSAGE_STATUS = [
+    ("none", "Not requested"),
+    ("queued", "Queued"),
+    ("done", "Sent out"),
+    ("error", "Error"),
+]
+# A letter is done once an accountant marked it posted.
+LETTER_STATUS = [
+    ("none", "Not requested"),
+    ("to_post", "To post"),
+    ("done", "Posted"),
+    ("error", "Error"),
+]
 # format_amount separates with no-break spaces, which are not GSM-7: an SMS
 # holding one would be sent as UCS-2, limited to 70 characters.
 SMS_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
@@ -207,15 +260,15 @@ class DunningReminder(models.Model):
         "until the reason is gone; it can still be marked as reminded or cancelled.",
     )
     email_status = fields.Selection(
-        CHANNEL_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
+        MESSAGE_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
     )
     email_error = fields.Char(readonly=True, copy=False)
     sms_status = fields.Selection(
-        CHANNEL_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
+        MESSAGE_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
     )
     sms_error = fields.Char(string="SMS Error", readonly=True, copy=False)
     letter_status = fields.Selection(
-        CHANNEL_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
+        LETTER_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
     )
     letter_error = fields.Char(readonly=True, copy=False)
     call_status = fields.Selection(
@@ -522,24 +575,52 @@ class DunningReminder(models.Model):
                 vals["short_code"] = "".join(
                     secrets.choice(SHORT_CODE_ALPHABET) for __ in range(SHORT_CODE_LENGTH)
                 )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if (
-            set(vals) - SENT_WRITABLE_FIELDS
-            and any(r.state == "sent" for r in self)
-            and not self.env.context.get("dunning_allow_sent_write")
+        if not is_proof_write_allowed() and any(
+            vals.get("state", "draft") != "draft" or set(vals) & (PROOF_FIELDS - {"state"})
+            for vals in vals_list
         ):
             raise UserError(
                 self.env._(
-                    "A sent reminder is the record of what the customer received: "
-                    "it cannot be changed."
+                    "A reminder is created to remind: only sending it or marking it as "
+                    "reminded records what was sent."
                 )
             )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not is_proof_write_allowed():
+            if set(vals) - SENT_WRITABLE_FIELDS and any(r.state == "sent" for r in self):
+                raise UserError(
+                    self.env._(
+                        "A sent reminder is the record of what the customer received: "
+                        "it cannot be changed."
+                    )
+                )
+            forged = set(vals) & PROOF_FIELDS
+            if forged:
+                raise UserError(
+                    self.env._(
+                        "Where a reminder stands and what each channel did are recorded by "
+                        "Odoo only, through its actions (send, mark as reminded, cancel, "
+                        "retry, mark letters posted): %(fields)s cannot be written.",
+                        fields=", ".join(
+                            self._fields[fname]._description_string(self.env)
+                            for fname in sorted(forged)
+                        ),
+                    )
+                )
         if vals.get("state") == "sent":
             # Penalties are final once sent: compute what is pending while a draft.
             self.line_ids._dunning_flush_penalties()
         return super().write(vals)
+
+    def _dunning_write_proof(self, vals):
+        """Write ``vals`` even on sent reminders and on the fields only Odoo
+        records (see ``PROOF_FIELDS``): for server code only, which is why this
+        method is private (RPC cannot call it) and takes no context key.
+        """
+        with proof_write_allowed():
+            return self.write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
@@ -858,7 +939,7 @@ class DunningReminder(models.Model):
     def _dunning_cancel(self, reason):
         """Cancel the reminders, saying why on them, their invoices and their
         customers. The invoices are examined again by the run of the next day."""
-        self.write({"state": "cancelled", "cancel_reason": reason})
+        self._dunning_write_proof({"state": "cancelled", "cancel_reason": reason})
         moves = self.level_line_ids.move_id
         moves._dunning_write({"dunning_next_date": False})
         invoice_bodies, partner_bodies = {}, defaultdict(list)

@@ -5,6 +5,7 @@ from odoo.tools.misc import format_date, formatLang
 
 from . import dunning_penalty as penalty
 from .dunning_interest_rate import MissingRateError
+from .dunning_reminder import is_proof_write_allowed, proof_write_allowed
 
 # The fields computed together by _compute_penalty.
 PENALTY_FIELDS = (
@@ -312,20 +313,39 @@ class DunningReminderLine(models.Model):
     # Sent reminders are the proof of what the customer received
     # ------------------------------------------------------------------
 
-    def _check_reminder_not_sent(self):
-        if self.env.context.get("dunning_allow_sent_write"):
+    def _check_reminder_not_sent(self, reminders=None):
+        """Refuse to change the lines of sent reminders, or to put lines on one
+        (``reminders``: the reminders lines are created on or moved to). Only
+        server code writing through ``_dunning_write_proof`` may."""
+        if is_proof_write_allowed():
             return
-        if any(line.reminder_id.state == "sent" for line in self):
+        reminders = self.reminder_id | (reminders or self.env["dunning.reminder"])
+        if any(reminder.state == "sent" for reminder in reminders):
             raise UserError(
                 self.env._(
                     "The lines of a sent reminder are the record of what the customer "
-                    "received: they cannot be changed or deleted."
+                    "received: none can be added, changed, moved or deleted."
                 )
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.browse()._check_reminder_not_sent(
+            self.env["dunning.reminder"].browse(
+                {vals["reminder_id"] for vals in vals_list if vals.get("reminder_id")}
+            )
+        )
+        return super().create(vals_list)
+
     def write(self, vals):
-        self._check_reminder_not_sent()
+        self._check_reminder_not_sent(self.env["dunning.reminder"].browse(vals.get("reminder_id")))
         return super().write(vals)
+
+    def _dunning_write_proof(self, vals):
+        """Write ``vals`` even on the lines of sent reminders (bookkeeping such
+        as the penalties invoiced): for server code only."""
+        with proof_write_allowed():
+            return self.write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):

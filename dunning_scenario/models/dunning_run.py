@@ -7,13 +7,24 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields, models, tools
+from odoo.modules.registry import Registry
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from .account_move import PAID_STATES
 from .dunning_reminder import CREATE_CONTEXT
 
 _logger = logging.getLogger(__name__)
+
+# Database errors the automatic sending never takes for a reminder's failure:
+# concurrency errors (serialization failure, lock not available, deadlock) and
+# other operational errors, and a transaction already aborted.
+DB_ERRORS_TO_PROPAGATE = (psycopg2.OperationalError, psycopg2.errors.InFailedSqlTransaction)
+# Minutes before the daily run is tried again after such a conflict.
+RETRY_MINUTES = 5
 
 
 class DunningReminder(models.Model):
@@ -32,8 +43,28 @@ class DunningReminder(models.Model):
                 self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.batch_size", 200)
             )
         companies = self.env["res.company"].sudo().search([])
-        done, remaining = self.sudo()._dunning_run_batch(companies, batch_size)
+        try:
+            done, remaining = self.sudo()._dunning_run_batch(companies, batch_size)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            self._dunning_retry_after_conflict()
+            raise
         self._dunning_notify_progress(done, remaining)
+
+    @api.model
+    def _dunning_retry_after_conflict(self):
+        """The batch met another transaction and is rolled back: once it is, ask
+        the cron to run again in a few minutes rather than at its next daily
+        call (the request is written by a transaction of its own)."""
+        cron = self.env.ref("dunning_scenario.ir_cron_dunning_process", raise_if_not_found=False)
+        if not cron:
+            return
+        dbname, cron_id = self.env.cr.dbname, cron.id
+        retry_at = fields.Datetime.now() + timedelta(minutes=RETRY_MINUTES)
+
+        @self.env.cr.postrollback.add
+        def retry():
+            with Registry(dbname).cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {})["ir.cron"].browse(cron_id)._trigger(retry_at)
 
     @api.model
     def _dunning_notify_progress(self, done, remaining):
@@ -95,18 +126,24 @@ class DunningReminder(models.Model):
                 )
                 reminder.write({"auto_send_failed": True})
                 continue
+            # What is pending is written now, outside the savepoint below: a
+            # conflict there is not this reminder's failure and must propagate.
+            self.env.flush_all()
             try:
                 with self.env.cr.savepoint():
                     # The queues are woken once for the whole batch, below.
                     reminder.with_context(dunning_defer_wake=True).action_send()
+            except DB_ERRORS_TO_PROPAGATE:
+                # Another transaction changed the same rows (or the database
+                # failed): the whole batch rolls back and the cron runs again;
+                # recording it as this reminder's failure would be untrue.
+                raise
             except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
                 _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
                 reminder._message_log(
                     body=self.env._("Automatic sending failed: %(error)s", error=str(error))
                 )
-                reminder.with_context(dunning_allow_sent_write=True).write(
-                    {"auto_send_failed": True}
-                )
+                reminder._dunning_write_proof({"auto_send_failed": True})
         if done:
             self._dunning_wake_queues()
         return done, self._dunning_to_send_count(companies)

@@ -1,16 +1,84 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Sending a reminder through its channels: email, SMS, letter, call."""
 
+import textwrap
 from collections import defaultdict
 
-from odoo import api, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.tools.pdf import merge_pdf
 
 from .dunning_reminder import CHANNELS, SMS_PLAIN_SPACES
+
+# What a channel is once its work is done on Odoo's side: an email or an SMS
+# waits in its queue, a letter waits to be posted, a call is planned.
+SUCCESS_STATUS = {"email": "queued", "sms": "queued", "letter": "to_post", "call": "done"}
+# The channel status an email or SMS follows, from its recipient's
+# notification: it is sent once the mail server or the SMS provider accepted
+# it, and fails when they refuse it, when it bounces or is cancelled.
+NOTIFICATION_STATUS = {
+    "ready": "queued",
+    "process": "queued",
+    "pending": "done",
+    "sent": "done",
+    "bounce": "error",
+    "exception": "error",
+    "canceled": "error",
+}
+# Longest provider or bounce text kept in a channel's reason.
+FAILURE_DETAIL_LENGTH = 200
 
 
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
+
+    email_message_id = fields.Many2one(
+        "mail.message",
+        string="Email Message",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The email sent to the customer: the email status follows its delivery.",
+    )
+    sms_message_id = fields.Many2one(
+        "mail.message",
+        string="SMS Message",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The SMS sent to the customer: the SMS status follows its delivery.",
+    )
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="Letter PDF",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The letter as it was made when the reminder was sent: the one to print and post.",
+    )
+    letter_posted_date = fields.Date(
+        string="Letter Posted On",
+        readonly=True,
+        copy=False,
+        help="Day the letter was posted, as recorded by the accountant.",
+    )
+    letter_registered_number = fields.Char(
+        string="Registered Mail Number",
+        readonly=True,
+        copy=False,
+        help="Number of the registered letter (with acknowledgement of receipt): required "
+        "to mark a formal notice as posted.",
+    )
+    letter_ack_date = fields.Date(
+        string="Acknowledgement of Receipt",
+        readonly=True,
+        copy=False,
+        help="Day the customer signed for the registered letter, from the acknowledgement "
+        "of receipt.",
+    )
+    is_formal_notice = fields.Boolean(related="level_id.is_formal_notice")
 
     # ------------------------------------------------------------------
     # Channels
@@ -35,33 +103,10 @@ class DunningReminder(models.Model):
                 requested = reminder._get_dunning_requested_channels()
             else:
                 requested = list(channels)
-            results = {}
-            for channel in CHANNELS:
-                if channel not in requested:
-                    continue
-                if channel == "email" and not reminder.email_partner_id:
-                    results[channel] = (
-                        False,
-                        self.env._(
-                            "%(customer)s has no email address: a letter is sent instead.",
-                            customer=reminder.partner_id.display_name,
-                        ),
-                    )
-                    if "letter" not in requested and reminder.letter_status != "done":
-                        requested.append("letter")
-                    continue
-                results[channel] = reminder._dunning_run_channel(channel)
-
-            vals = {}
-            for channel in CHANNELS:
-                if channel in results:
-                    success, text = results[channel]
-                    vals[f"{channel}_status"] = "done" if success else "error"
-                    vals[f"{channel}_error"] = False if success else text
-                elif channels is None:
-                    vals[f"{channel}_status"] = "none"
-                    vals[f"{channel}_error"] = False
-            reminder.write(vals)
+            results = reminder._dunning_run_channels(requested)
+            vals = reminder._prepare_dunning_channel_vals(results, reset=channels is None)
+            reminder._dunning_write_proof(vals)
+            reminder._dunning_sync_delivery()
             queued = queued or any(
                 results.get(channel, (False,))[0] for channel in ("email", "sms")
             )
@@ -98,6 +143,58 @@ class DunningReminder(models.Model):
         if queued and not self.env.context.get("dunning_defer_wake"):
             self._dunning_wake_queues()
         return unsent
+
+    def _dunning_run_channels(self, requested):
+        """Run the ``requested`` channels of this reminder. A customer no email
+        can reach gets a letter instead.
+
+        :return: {channel: (True, what was done) or (False, why it failed)}
+        """
+        self.ensure_one()
+        requested = list(requested)
+        results = {}
+        for channel in CHANNELS:
+            if channel not in requested:
+                continue
+            if channel == "email":
+                problem = self._dunning_check_email_recipient()
+                if problem:
+                    if "letter" not in requested and self.letter_status not in ("to_post", "done"):
+                        requested.append("letter")
+                    if "letter" in requested:
+                        problem = self.env._(
+                            "%(reason)s: a letter is sent instead.", reason=problem
+                        )
+                    results[channel] = (False, problem)
+                    continue
+            results[channel] = self._dunning_run_channel(channel)
+        return results
+
+    def _prepare_dunning_channel_vals(self, results, reset=False):
+        """The channel fields to write after ``results`` (see
+        ``_dunning_run_channels``); with ``reset``, the channels not run are
+        set back to not requested."""
+        vals = {}
+        for channel in CHANNELS:
+            if channel in results:
+                success, text = results[channel]
+                vals[f"{channel}_status"] = SUCCESS_STATUS[channel] if success else "error"
+                vals[f"{channel}_error"] = False if success else text
+                if not success and channel in ("email", "sms"):
+                    # The status no longer follows an earlier message.
+                    vals[f"{channel}_message_id"] = False
+                if channel == "letter":
+                    vals.update(
+                        letter_posted_date=False,
+                        letter_registered_number=False,
+                        letter_ack_date=False,
+                    )
+                    if not success:
+                        vals["letter_attachment_id"] = False
+            elif reset:
+                vals[f"{channel}_status"] = "none"
+                vals[f"{channel}_error"] = False
+        return vals
 
     @api.model
     def _dunning_wake_queues(self):
@@ -145,10 +242,38 @@ class DunningReminder(models.Model):
             return partner
         return partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
 
+    def _dunning_check_email_recipient(self):
+        """Why no email can reach the customer, in the accountant's words, or
+        False when the recipient has a usable address."""
+        self.ensure_one()
+        recipient = self.email_partner_id
+        if not recipient:
+            return self.env._(
+                "%(customer)s has no email address", customer=self.partner_id.display_name
+            )
+        if not recipient.active:
+            return self.env._(
+                "%(contact)s is archived, no email can be sent to it",
+                contact=recipient.display_name,
+            )
+        email = tools.email_normalize(recipient.email)
+        if not email:
+            return self.env._(
+                "the email address of %(contact)s (%(email)s) is not valid",
+                contact=recipient.display_name,
+                email=recipient.email,
+            )
+        if self.env["mail.blacklist"].sudo().search_count([("email", "=", email)], limit=1):
+            return self.env._(
+                "%(email)s is on the email blacklist (it asked to receive no more emails)",
+                email=email,
+            )
+        return False
+
     def _dunning_send_email(self):
         """Post the level's email on the reminder: the customer gets it through
         the mail queue, and the responsible follows the reminder to get the
-        replies."""
+        replies. The email status then follows the email's delivery."""
         self.ensure_one()
         template = self.level_id.mail_template_id
         if not template:
@@ -159,18 +284,34 @@ class DunningReminder(models.Model):
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = self._dunning_prepare_invoice_attachments()
-        self.message_post_with_source(
+        message = self.message_post_with_source(
             template,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             attachment_ids=attachments.ids,
             force_send=False,
         )
+        notifications = message.sudo().notification_ids.filtered(
+            lambda notif: notif.notification_type == "email" and notif.res_partner_id == recipient
+        )
+        if not notifications:
+            raise UserError(
+                self.env._(
+                    "No email left for %(contact)s: Odoo found nobody to send it to.",
+                    contact=recipient.display_name,
+                )
+            )
+        failed = notifications.filtered(
+            lambda notif: NOTIFICATION_STATUS[notif.notification_status] == "error"
+        )
+        if failed:
+            raise UserError(self._dunning_get_delivery_failure("email", failed[0]))
+        self._dunning_write_proof({"email_message_id": message.id})
         if self.user_id:
             # After posting: the responsible gets the customer's replies, not a
             # copy of every reminder.
             self.message_subscribe(partner_ids=self.user_id.partner_id.ids)
-        return self.env._("email to %(recipient)s", recipient=recipient.email_formatted)
+        return self.env._("email to %(recipient)s (queued)", recipient=recipient.email_formatted)
 
     def _dunning_prepare_invoice_attachments(self):
         """The PDF of each reminded invoice, attached to the reminder: the PDF
@@ -199,7 +340,8 @@ class DunningReminder(models.Model):
         return self.env["ir.attachment"].create(vals_list)
 
     def _dunning_send_sms(self):
-        """Queue the level's SMS to the customer's mobile (else phone) number."""
+        """Queue the level's SMS to the customer's mobile (else phone) number.
+        The SMS status then follows its delivery."""
         self.ensure_one()
         template = self.level_id.sms_template_id
         if not template:
@@ -208,13 +350,29 @@ class DunningReminder(models.Model):
             )
         recipient, number = self._dunning_get_sms_recipient()
         body = template._render_field("body", self.ids, compute_lang=True)[self.id]
-        self._message_sms(
+        message = self._message_sms(
             body.translate(SMS_PLAIN_SPACES),
             partner_ids=recipient.ids,
             sms_pid_to_number={recipient.id: number},
             put_in_queue=True,
         )
-        return self.env._("SMS to %(number)s", number=number)
+        notifications = message.sudo().notification_ids.filtered(
+            lambda notif: notif.notification_type == "sms" and notif.res_partner_id == recipient
+        )
+        if not notifications:
+            raise UserError(
+                self.env._(
+                    "No SMS left for %(number)s: Odoo found nobody to send it to.",
+                    number=number,
+                )
+            )
+        failed = notifications.filtered(
+            lambda notif: NOTIFICATION_STATUS[notif.notification_status] == "error"
+        )
+        if failed:
+            raise UserError(self._dunning_get_delivery_failure("sms", failed[0]))
+        self._dunning_write_proof({"sms_message_id": message.id})
+        return self.env._("SMS to %(number)s (queued)", number=number)
 
     def _dunning_get_sms_recipient(self):
         """The first contact with a usable number, mobile before phone, and that
@@ -232,11 +390,31 @@ class DunningReminder(models.Model):
                 if not number:
                     continue
                 try:
-                    return contact, contact._phone_format(
+                    number = contact._phone_format(
                         number=number, country=country, raise_exception=True
                     )
                 except UserError:
                     invalid.append(number)
+                    continue
+                if not contact.active:
+                    raise UserError(
+                        self.env._(
+                            "%(contact)s is archived, no SMS can be sent to it.",
+                            contact=contact.display_name,
+                        )
+                    )
+                blacklisted = (
+                    self.env["phone.blacklist"].sudo().search_count([("number", "=", number)])
+                )
+                if blacklisted:
+                    raise UserError(
+                        self.env._(
+                            "%(number)s is on the SMS blacklist (it asked to receive no more "
+                            "text messages).",
+                            number=number,
+                        )
+                    )
+                return contact, number
         if invalid:
             raise UserError(
                 self.env._(
@@ -256,12 +434,39 @@ class DunningReminder(models.Model):
         )
 
     def _dunning_send_letter(self):
-        """Make the letter PDF and keep it on the reminder, to print and post."""
+        """Make the letter PDF and keep it on the reminder, to print and post:
+        the letter waits in the letters to post until an accountant marks it
+        posted."""
         self.ensure_one()
         if not hasattr(self, "_dunning_attach_letter"):
             raise UserError(self.env._("The letter report is not installed."))
+        self._dunning_check_letter_address()
         attachment = self._dunning_attach_letter()
+        self._dunning_write_proof({"letter_attachment_id": attachment.id})
         return self.env._("letter %(name)s to print and post", name=attachment.name)
+
+    def _dunning_check_letter_address(self):
+        """Refuse a letter that the post could not deliver: the address needs a
+        street, a city and, where the country has them, a postcode."""
+        self.ensure_one()
+        contact = self._get_dunning_letter_partner()
+        country = contact.country_id or self.company_id.country_id
+        missing = []
+        if not (contact.street or contact.street2):
+            missing.append(self.env._("street"))
+        if not contact.zip and (not country or country.zip_required):
+            missing.append(self.env._("postcode"))
+        if not contact.city:
+            missing.append(self.env._("city"))
+        if missing:
+            raise UserError(
+                self.env._(
+                    "The postal address of %(contact)s is incomplete (missing: %(missing)s): "
+                    "a letter could not reach it.",
+                    contact=contact.display_name,
+                    missing=", ".join(missing),
+                )
+            )
 
     def _dunning_send_call(self):
         """Plan a phone call for the responsible, with the invoices in its note."""
@@ -312,9 +517,7 @@ class DunningReminder(models.Model):
     def _dunning_done(self, method):
         """Mark the reminders as done and move their invoices to their level."""
         today = self.env["account.move"]._dunning_today()
-        self.with_context(dunning_allow_sent_write=True).write(
-            {"state": "sent", "reminded_by": method, "date": today}
-        )
+        self._dunning_write_proof({"state": "sent", "reminded_by": method, "date": today})
         lines = self.level_line_ids
         lines_by_move = {line.move_id.id: line for line in lines}
         lines.move_id._dunning_apply_level(lines_by_move, today)
@@ -344,3 +547,254 @@ class DunningReminder(models.Model):
         if method == "mark":
             for reminder in self:
                 reminder._message_log(body=self.env._("Marked as reminded, nothing was sent."))
+
+    # ------------------------------------------------------------------
+    # Delivery of emails and SMS
+    # ------------------------------------------------------------------
+
+    def _dunning_sync_delivery(self):
+        """Bring the email and SMS statuses of these reminders in line with their
+        messages' real delivery (called whenever a notification changes, see
+        mail.notification): queued until the mail server or the SMS provider
+        accepted it, then sent, or an error with its reason."""
+        for reminder in self:
+            vals = {}
+            for channel in ("email", "sms"):
+                message = reminder[f"{channel}_message_id"]
+                if not message or reminder[f"{channel}_status"] == "none":
+                    continue
+                status, reason = reminder._dunning_get_delivery(channel, message)
+                if status and (status, reason) != (
+                    reminder[f"{channel}_status"],
+                    reminder[f"{channel}_error"] or False,
+                ):
+                    vals.update({f"{channel}_status": status, f"{channel}_error": reason})
+            if vals:
+                reminder._dunning_write_proof(vals)
+
+    def _dunning_get_delivery(self, channel, message):
+        """Where the customer's copy of ``message`` stands.
+
+        :return: (channel status or None when Odoo no longer knows, reason)
+        """
+        self.ensure_one()
+        message = message.sudo()
+        notifications = message.notification_ids.filtered(
+            lambda notif: notif.notification_type == channel
+            and (channel == "sms" or notif.res_partner_id in message.partner_ids)
+        )
+        if not notifications:
+            return None, False
+        statuses = [NOTIFICATION_STATUS.get(n.notification_status, "queued") for n in notifications]
+        if "error" in statuses:
+            failed = notifications[statuses.index("error")]
+            return "error", self._dunning_get_delivery_failure(channel, failed)
+        if all(status == "done" for status in statuses):
+            return "done", False
+        return "queued", False
+
+    def _dunning_get_delivery_failure(self, channel, notification):
+        """Why ``notification`` failed, for the accountant (in the language of the
+        reminder's responsible, whoever made the mail queue run)."""
+        self.ensure_one()
+        env = self.with_context(lang=self._dunning_get_staff_lang()).env
+        Notification = env["mail.notification"]
+        failure = dict(Notification._fields["failure_type"]._description_selection(env)).get(
+            notification.failure_type
+        ) or dict(Notification._fields["notification_status"]._description_selection(env)).get(
+            notification.notification_status
+        )
+        detail = notification.failure_reason
+        if not detail and channel == "email":
+            # The mail queue keeps the mail server's answer on the mail.
+            detail = notification.mail_mail_id.failure_reason
+        detail = (detail or "").strip()
+        if detail and detail != failure:
+            detail = textwrap.shorten(" ".join(detail.split()), FAILURE_DETAIL_LENGTH)
+            failure = f"{failure} ({detail})"
+        recipient = (
+            notification.res_partner_id.email
+            if channel == "email"
+            else notification.sms_number or notification.res_partner_id.display_name
+        )
+        if channel == "email":
+            return env._(
+                "The email to %(recipient)s was not delivered: %(failure)s.",
+                recipient=recipient,
+                failure=failure,
+            )
+        return env._(
+            "The SMS to %(recipient)s was not delivered: %(failure)s.",
+            recipient=recipient,
+            failure=failure,
+        )
+
+    def _dunning_get_staff_lang(self):
+        self.ensure_one()
+        return self.user_id.lang or self.company_id.partner_id.lang or self.env.lang
+
+    # ------------------------------------------------------------------
+    # Letters to post
+    # ------------------------------------------------------------------
+
+    def _dunning_check_letters(self, statuses):
+        not_ready = self.filtered(lambda r: r.letter_status not in statuses)
+        if not_ready:
+            raise UserError(
+                self.env._(
+                    "These reminders have no letter in that state: %(names)s",
+                    names=", ".join(not_ready.mapped("name")),
+                )
+            )
+
+    def action_print_letters(self):
+        """Print the letters of these reminders as they were made when sent, in
+        one PDF."""
+        if not self:
+            raise UserError(self.env._("Select the letters to print."))
+        missing = self.filtered(lambda r: not r.letter_attachment_id)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "These reminders have no letter to print: %(names)s",
+                    names=", ".join(missing.mapped("name")),
+                )
+            )
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/dunning_scenario/letters?ids={}".format(",".join(map(str, self.ids))),
+            "target": "new",
+        }
+
+    def _dunning_get_letters_pdf(self):
+        """The stored letters of these reminders, joined in one PDF."""
+        return merge_pdf([reminder.letter_attachment_id.raw for reminder in self])
+
+    def action_post_letters(self):
+        """Ask the day the letters were posted (and the registered-mail numbers)."""
+        self._dunning_check_letters(("to_post",))
+        return self._dunning_letter_post_action("post")
+
+    def action_record_letter_ack(self):
+        """Ask the day the customer signed for the registered letter."""
+        self._dunning_check_letters(("done",))
+        return self._dunning_letter_post_action("ack")
+
+    def _dunning_letter_post_action(self, mode):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Letters Posted")
+            if mode == "post"
+            else self.env._("Acknowledgements of Receipt"),
+            "res_model": "dunning.letter.post",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_mode": mode,
+                "default_line_ids": [
+                    fields.Command.create({"reminder_id": reminder.id}) for reminder in self
+                ],
+            },
+        }
+
+    def _dunning_mark_letters_posted(self, posted_date, numbers=None):
+        """Record that the letters were posted on ``posted_date``: from then on
+        they count as sent. A formal notice goes by registered mail: its number
+        is required.
+
+        :param numbers: {reminder: registered-mail number}
+        """
+        numbers = numbers or {}
+        self._dunning_check_letters(("to_post",))
+        today = self.env["account.move"]._dunning_today()
+        if posted_date > today:
+            raise UserError(self.env._("A letter cannot be posted after today."))
+        for reminder in self:
+            number = (numbers.get(reminder) or "").strip()
+            if reminder.is_formal_notice and not number:
+                raise UserError(
+                    self.env._(
+                        "%(reminder)s is a formal notice, sent by registered mail: enter its "
+                        "registered-mail number to mark it posted.",
+                        reminder=reminder.name,
+                    )
+                )
+            if posted_date < reminder.date:
+                raise UserError(
+                    self.env._(
+                        "The letter of %(reminder)s was made on %(date)s: it cannot have been "
+                        "posted before.",
+                        reminder=reminder.name,
+                        date=tools.format_date(self.env, reminder.date),
+                    )
+                )
+            reminder._dunning_write_proof(
+                {
+                    "letter_status": "done",
+                    "letter_error": False,
+                    "letter_posted_date": posted_date,
+                    "letter_registered_number": number or False,
+                }
+            )
+            if number:
+                text = self.env._(
+                    "Letter of reminder %(reminder)s posted on %(date)s by registered mail "
+                    "no. %(number)s.",
+                    reminder=reminder.name,
+                    date=tools.format_date(self.env, posted_date),
+                    number=number,
+                )
+            else:
+                text = self.env._(
+                    "Letter of reminder %(reminder)s posted on %(date)s.",
+                    reminder=reminder.name,
+                    date=tools.format_date(self.env, posted_date),
+                )
+            reminder._dunning_log_letter_event(text)
+
+    def _dunning_record_letter_ack(self, ack_date):
+        """Record the day the customer signed for the registered letters."""
+        self._dunning_check_letters(("done",))
+        today = self.env["account.move"]._dunning_today()
+        for reminder in self:
+            if not reminder.letter_registered_number:
+                raise UserError(
+                    self.env._(
+                        "The letter of %(reminder)s was not sent by registered mail: there is "
+                        "no acknowledgement of receipt to record.",
+                        reminder=reminder.name,
+                    )
+                )
+            if reminder.letter_ack_date:
+                raise UserError(
+                    self.env._(
+                        "The acknowledgement of receipt of %(reminder)s is already recorded.",
+                        reminder=reminder.name,
+                    )
+                )
+            if ack_date > today or ack_date < reminder.letter_posted_date:
+                raise UserError(
+                    self.env._(
+                        "The acknowledgement of receipt of %(reminder)s must be dated between "
+                        "the day the letter was posted (%(posted)s) and today.",
+                        reminder=reminder.name,
+                        posted=tools.format_date(self.env, reminder.letter_posted_date),
+                    )
+                )
+            reminder._dunning_write_proof({"letter_ack_date": ack_date})
+            reminder._dunning_log_letter_event(
+                self.env._(
+                    "Registered letter no. %(number)s of reminder %(reminder)s received by the "
+                    "customer on %(date)s.",
+                    number=reminder.letter_registered_number,
+                    reminder=reminder.name,
+                    date=tools.format_date(self.env, ack_date),
+                )
+            )
+
+    def _dunning_log_letter_event(self, text):
+        self.ensure_one()
+        self._message_log(body=text)
+        moves = self.level_line_ids.move_id
+        moves._message_log_batch(dict.fromkeys(moves.ids, text))
+        self.partner_id._message_log(body=text)

@@ -6,10 +6,16 @@ Every invoice is due on 2026-03-01 for 1,200.00 (tax free) and reaches the
 first reminder (J+15) on 2026-03-16, the day the accountant sends it.
 """
 
+import io
+from unittest.mock import patch
+
+from reportlab.pdfgen import canvas
+
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import format_amount, html2plaintext
+from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.sms.tests.common import MockSMS
 
@@ -114,6 +120,24 @@ class TestChannels(DunningCommon, MockSMS):
     def _sms_to(self, number):
         return self.env["sms.sms"].sudo().search([("number", "=", number)])
 
+    def _deliver(self, mails, error=None):
+        """Run the mail queue on ``mails``, through a mail server that takes
+        them, or that cannot be reached (``error``)."""
+        IrMailServer = type(self.env["ir.mail_server"])
+
+        def connect(*args, **kwargs):
+            if error:
+                raise error
+
+        def send_email(server, message, *args, **kwargs):
+            return message["Message-Id"]
+
+        with (
+            patch.object(IrMailServer, "connect", connect),
+            patch.object(IrMailServer, "send_email", send_email),
+        ):
+            mails.send()
+
     def _amount(self, amount, lang="en_US"):
         return format_amount(self.env(context={"lang": lang}), amount, self.company.currency_id)
 
@@ -146,8 +170,11 @@ class TestChannels(DunningCommon, MockSMS):
         self.assertNotIn("/my/invoices/", mail.body_html)
 
         self.assertEqual(reminder.state, "sent")
-        self.assertEqual(reminder.email_status, "done")
+        # Queued until the mail server takes it: only then is it sent.
+        self.assertEqual(reminder.email_status, "queued")
         self.assertEqual((reminder.sms_status, reminder.letter_status), ("none", "none"))
+        self._deliver(mail)
+        self.assertEqual((reminder.email_status, reminder.email_error), ("done", False))
         self.assertIn(
             f"Reminder {reminder.name} (First reminder): email to",
             " ".join(self._messages(invoice)),
@@ -165,7 +192,7 @@ class TestChannels(DunningCommon, MockSMS):
         before = triggers.search_count([("cron_id", "=", queue.id)])
         __, reminder = self._remind(self.customer_en)
         self._send_one(reminder)
-        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(reminder.email_status, "queued")
         self.assertEqual(triggers.search_count([("cron_id", "=", queue.id)]), before + 1)
 
     def test_email_french_customer(self):
@@ -216,7 +243,9 @@ class TestChannels(DunningCommon, MockSMS):
         self.assertFalse(self._mails_to(self.customer_en).attachment_ids)
 
     def test_no_email_falls_back_to_letter(self):
-        self.customer_en.email = False
+        self.customer_en.write(
+            {"email": False, "street": "5 Market Street", "zip": "EC1A 1BB", "city": "London"}
+        )
         __, reminder = self._remind(self.customer_en)
         self._send_one(reminder)
 
@@ -225,11 +254,13 @@ class TestChannels(DunningCommon, MockSMS):
             reminder.email_error,
             "Harbour Supplies has no email address: a letter is sent instead.",
         )
-        self.assertEqual(reminder.letter_status, "done")
+        # The letter waits to be posted.
+        self.assertEqual(reminder.letter_status, "to_post")
         letter = self.env["ir.attachment"].search(
             [("res_model", "=", "dunning.reminder"), ("res_id", "=", reminder.id)]
         )
         self.assertEqual(len(letter), 1)
+        self.assertEqual(reminder.letter_attachment_id, letter)
         self.assertEqual(reminder.state, "sent")
         self.assertFalse(self._mails_to(self.customer_en))
 
@@ -253,8 +284,8 @@ class TestChannels(DunningCommon, MockSMS):
         )
         self.assertIn(f"/r/{reminder.short_code}", sms.body)
         self.assertFalse(self._sms, "nothing reached the SMS gateway")
-        self.assertEqual(reminder.sms_status, "done")
-        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(reminder.sms_status, "queued")
+        self.assertEqual(reminder.email_status, "queued")
         # One SMS in GSM-7, with a base URL as long as a real one.
         septets = gsm7_length(sms.body)
         self.assertIsNotNone(septets, f"not GSM-7: {sms.body!r}")
@@ -268,7 +299,7 @@ class TestChannels(DunningCommon, MockSMS):
         __, reminder = self._remind(self.customer_en)
         self._send_one(reminder)
         self.assertEqual(len(self._sms_to("+32470123456")), 1)
-        self.assertEqual(reminder.sms_status, "done")
+        self.assertEqual(reminder.sms_status, "queued")
 
     def test_sms_phone_when_no_mobile(self):
         self.level_first.send_sms = True
@@ -286,7 +317,7 @@ class TestChannels(DunningCommon, MockSMS):
         self.assertEqual(reminder.sms_error, "Harbour Supplies has no mobile or phone number.")
         self.assertTrue(reminder.has_channel_error)
         self.assertFalse(self._new_sms)
-        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(reminder.email_status, "queued")
         self.assertEqual(len(self._mails_to(self.customer_en)), 1)
         self.assertEqual(reminder.state, "sent")
         self.assertIn(
@@ -301,7 +332,7 @@ class TestChannels(DunningCommon, MockSMS):
         self._send_one(reminder)
         self.assertEqual(reminder.sms_status, "error")
         self.assertIn("12 cannot be read as a phone number (country: France)", reminder.sms_error)
-        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(reminder.email_status, "queued")
 
     # ------------------------------------------------------------------
     # Status, failure and retry
@@ -321,7 +352,7 @@ class TestChannels(DunningCommon, MockSMS):
         self.customer_en.mobile = "+44 7911 123456"
         self.assertEqual(self._send_one(reminder), True)
         self.assertEqual(reminder.state, "sent")
-        self.assertEqual((reminder.sms_status, reminder.sms_error), ("done", False))
+        self.assertEqual((reminder.sms_status, reminder.sms_error), ("queued", False))
         self.assertEqual(len(self._sms_to("+447911123456")), 1)
 
     def test_automatic_run_stops_on_reminder_that_failed(self):
@@ -344,7 +375,7 @@ class TestChannels(DunningCommon, MockSMS):
         self.customer_en.mobile = "+44 7911 123456"
         with self._frozen(RUN), self.mockSMSGateway():
             self.assertEqual(self._as_accountant(reminder).action_retry_channels(), True)
-        self.assertEqual((reminder.sms_status, reminder.sms_error), ("done", False))
+        self.assertEqual((reminder.sms_status, reminder.sms_error), ("queued", False))
         self.assertFalse(reminder.has_channel_error)
         self.assertEqual(len(self._sms_to("+447911123456")), 1)
         self.assertEqual(len(self._mails_to(self.customer_en)), 1, "the email is not sent twice")
@@ -406,7 +437,7 @@ class TestChannels(DunningCommon, MockSMS):
         self._send_one(reminder)
         self.assertEqual(reminder.call_status, "error")
         self.assertIn("Nobody to make the phone call", reminder.call_error)
-        self.assertEqual(reminder.email_status, "done")
+        self.assertEqual(reminder.email_status, "queued")
         self.assertEqual(reminder.state, "sent")
 
     def _log_call(self, reminder, outcome, user=None, **values):
@@ -547,3 +578,257 @@ class TestChannels(DunningCommon, MockSMS):
             f"{self.company.name} : merci pour votre règlement ({invoice.name})",
         )
         self.assertIn(self._amount(1200.0, "fr_FR"), html2plaintext(mail.body_html))
+
+    # ------------------------------------------------------------------
+    # Done means it left: delivery of emails and SMS
+    # ------------------------------------------------------------------
+
+    def test_email_to_archived_contact_is_an_error(self):
+        """The invoice contact was archived after the reminder was prepared: no
+        email leaves for it (nor for nobody), a letter is asked instead."""
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Accounts Payable",
+                "type": "invoice",
+                "parent_id": self.customer_en.id,
+                "email": "ap@harbour.example.com",
+            }
+        )
+        self.customer_en.email = False
+        __, reminder = self._remind(self.customer_en)
+        self.assertEqual(reminder.email_partner_id, contact)
+        contact.action_archive()
+        self._send_one(reminder)
+        self.assertEqual(reminder.email_status, "error")
+        self.assertEqual(
+            reminder.email_error,
+            "Harbour Supplies has no email address: a letter is sent instead.",
+        )
+        self.assertFalse(self._mails_to(contact))
+        self.assertFalse(reminder.email_message_id)
+        self.assertTrue(reminder.has_channel_error)
+
+    def test_email_to_blacklisted_address_is_an_error(self):
+        self.env["mail.blacklist"].sudo()._add("harbour.supplies@example.com")
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        self.assertEqual(reminder.email_status, "error")
+        self.assertIn(
+            "harbour.supplies@example.com is on the email blacklist", reminder.email_error
+        )
+        self.assertFalse(self._mails_to(self.customer_en))
+        self.assertEqual(reminder.letter_status, "error", "no postal address either")
+
+    def test_email_to_invalid_address_is_an_error(self):
+        self.customer_en.email = "harbour supplies at example"
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        self.assertEqual(reminder.email_status, "error")
+        self.assertIn("(harbour supplies at example) is not valid", reminder.email_error)
+        self.assertFalse(self._mails_to(self.customer_en))
+
+    def test_email_refused_by_the_mail_server_is_an_error(self):
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        mail = self._mails_to(self.customer_en)
+        self.assertEqual(reminder.email_status, "queued")
+
+        self._deliver(mail, error=ConnectionRefusedError("Connection refused"))
+        self.assertEqual(mail.state, "exception")
+        self.assertEqual(reminder.email_status, "error")
+        self.assertTrue(
+            reminder.email_error.startswith(
+                "The email to harbour.supplies@example.com was not delivered:"
+            ),
+            reminder.email_error,
+        )
+        self.assertEqual(
+            reminder.email_error,
+            "The email to harbour.supplies@example.com was not delivered: Connection failed "
+            "(outgoing mail server problem) (Connection refused).",
+        )
+        self.assertTrue(reminder.has_channel_error)
+
+        # Retried once the problem is solved: a new email, queued, then sent.
+        with self._frozen(RUN):
+            self._as_accountant(reminder).action_retry_channels()
+        self.assertEqual((reminder.email_status, reminder.email_error), ("queued", False))
+        new_mail = self._mails_to(self.customer_en) - mail
+        self.assertEqual(len(new_mail), 1)
+        self._deliver(new_mail)
+        self.assertEqual(reminder.email_status, "done")
+
+    def test_bounced_email_is_an_error(self):
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        self._deliver(self._mails_to(self.customer_en))
+        self.assertEqual(reminder.email_status, "done")
+        self.env["mail.thread"]._routing_handle_bounce(
+            False,
+            {
+                "bounced_email": "harbour.supplies@example.com",
+                "bounced_partner": self.customer_en,
+                "bounced_msg_ids": [],
+                "bounced_message": reminder.email_message_id,
+                "body": "550 5.1.1 No such user",
+                "email_from": "mailer-daemon@example.com",
+                "to": "bounce@example.com",
+                "message_id": "<bounce@example.com>",
+            },
+        )
+        self.assertEqual(reminder.email_status, "error")
+        self.assertEqual(
+            reminder.email_error,
+            "The email to harbour.supplies@example.com was not delivered: Bounce "
+            "(550 5.1.1 No such user).",
+        )
+        self.assertEqual(reminder.state, "sent")
+
+    def test_sms_follows_the_provider(self):
+        self.level_first.send_sms = True
+        __, reminder = self._remind(self.customer_fr)
+        self._send_one(reminder)
+        self.assertEqual(reminder.sms_status, "queued")
+        with self.mockSMSGateway():
+            self._sms_to("+33612345678").send()
+        self.assertEqual((reminder.sms_status, reminder.sms_error), ("done", False))
+
+    def test_sms_in_error_is_an_error(self):
+        self.level_first.send_sms = True
+        __, reminder = self._remind(self.customer_fr)
+        self._send_one(reminder)
+        sms = self._sms_to("+33612345678")
+        with self.mockSMSGateway(sim_error="wrong_number_format"):
+            sms.send()
+        self.assertEqual(sms.state, "error")
+        self.assertEqual(reminder.sms_status, "error")
+        self.assertEqual(
+            reminder.sms_error,
+            "The SMS to +33612345678 was not delivered: Wrong Number Format.",
+        )
+        self.assertTrue(reminder.has_channel_error)
+
+    def test_sms_to_blacklisted_number_is_an_error(self):
+        self.level_first.send_sms = True
+        self.env["phone.blacklist"].sudo()._add(["+33612345678"])
+        __, reminder = self._remind(self.customer_fr)
+        self._send_one(reminder)
+        self.assertEqual(reminder.sms_status, "error")
+        self.assertIn("+33612345678 is on the SMS blacklist", reminder.sms_error)
+        self.assertFalse(self._sms_to("+33612345678"))
+
+    # ------------------------------------------------------------------
+    # Letters to post
+    # ------------------------------------------------------------------
+
+    def _letter_reminder(self, formal_notice=False):
+        self.customer_en.write({"street": "5 Market Street", "zip": "EC1A 1BB", "city": "London"})
+        self.level_first.write({"send_email": False, "send_letter": True})
+        __, reminder = self._remind(self.customer_en)
+        # Its level made a formal notice, once the reminder is prepared.
+        self.level_first.is_formal_notice = formal_notice
+        self._send_one(reminder)
+        return self._as_accountant(reminder)
+
+    @staticmethod
+    def _one_page_pdf(text):
+        buffer = io.BytesIO()
+        page = canvas.Canvas(buffer)
+        page.drawString(72, 720, text)
+        page.save()
+        return buffer.getvalue()
+
+    def _post(self, reminders, day, numbers=None, mode="post"):
+        if mode == "post":
+            action = reminders.action_post_letters()
+        else:
+            action = reminders.action_record_letter_ack()
+        wizard_form = Form(
+            self.env[action["res_model"]]
+            .with_user(self.accountant)
+            .with_context(**action["context"])
+        )
+        wizard_form.date = self._d(day)
+        for index, number in enumerate(numbers or []):
+            with wizard_form.line_ids.edit(index) as line:
+                line.registered_number = number
+        with self._frozen(day):
+            wizard_form.save().action_confirm()
+
+    def test_letter_waits_to_be_posted(self):
+        reminder = self._letter_reminder()
+        self.assertEqual(reminder.state, "sent")
+        self.assertEqual(reminder.letter_status, "to_post")
+        self.assertEqual(reminder.letter_attachment_id.res_id, reminder.id)
+        self.assertIn(reminder, reminder.search([("letter_status", "=", "to_post")]))
+        action = reminder.action_print_letters()
+        self.assertEqual(action["url"], f"/dunning_scenario/letters?ids={reminder.id}")
+
+        self._post(reminder, "2026-03-17")
+        self.assertEqual(reminder.letter_status, "done")
+        self.assertEqual(reminder.letter_posted_date, self._d("2026-03-17"))
+        self.assertFalse(reminder.letter_registered_number)
+        self.assertIn(
+            f"Letter of reminder {reminder.name} posted on 03/17/2026.",
+            self._messages(reminder),
+        )
+        with self.assertRaisesRegex(UserError, "no letter in that state"):
+            reminder.action_post_letters()
+
+    def test_letters_printed_in_one_pdf(self):
+        """Printing gives the letters as stored when sent (tests make no real
+        PDF: each stored letter is replaced by a one-page PDF), one after the
+        other in one file."""
+        self.customer_fr.write({"street": "3 rue Neuve", "zip": "69002", "city": "Lyon"})
+        reminder_en = self._letter_reminder()
+        __, reminder_fr = self._remind(self.customer_fr)
+        self._send_one(reminder_fr)
+        reminders = self._as_accountant(reminder_en | reminder_fr)
+        for reminder in reminders:
+            reminder.letter_attachment_id.sudo().raw = self._one_page_pdf(reminder.name)
+        pdf = PdfFileReader(io.BytesIO(reminders._dunning_get_letters_pdf()))
+        self.assertEqual(pdf.getNumPages(), 2)
+        self.assertIn(reminder_fr.name, pdf.getPage(1).extractText())
+        __, no_letter = self._remind(self.customer_plain)
+        with self.assertRaisesRegex(UserError, "no letter to print"):
+            (reminders | self._as_accountant(no_letter)).action_print_letters()
+
+    def test_formal_notice_letter_needs_its_registered_number(self):
+        reminder = self._letter_reminder(formal_notice=True)
+        self.assertTrue(reminder.is_formal_notice)
+        with self.assertRaisesRegex(UserError, "registered-mail number"):
+            reminder._dunning_mark_letters_posted(self._d(RUN))
+        with self.assertRaises(AssertionError), self._frozen(RUN):
+            # The wizard requires it too.
+            self._post(reminder, RUN)
+        self.assertEqual(reminder.letter_status, "to_post")
+
+        self._post(reminder, RUN, numbers=["1A 123 456 7890 1"])
+        self.assertEqual(reminder.letter_status, "done")
+        self.assertEqual(reminder.letter_registered_number, "1A 123 456 7890 1")
+        self.assertFalse(reminder.letter_ack_date)
+
+        self._post(reminder, "2026-03-19", mode="ack")
+        self.assertEqual(reminder.letter_ack_date, self._d("2026-03-19"))
+        self.assertIn(
+            f"Registered letter no. 1A 123 456 7890 1 of reminder {reminder.name} received "
+            "by the customer on 03/19/2026.",
+            self._messages(reminder.level_line_ids.move_id),
+        )
+        # The proof stays as recorded.
+        with self.assertRaises(UserError):
+            reminder.write({"letter_registered_number": "other"})
+
+    def test_letter_to_incomplete_address_is_an_error(self):
+        self.level_first.write({"send_email": False, "send_letter": True})
+        self.customer_en.write({"street": False, "zip": False, "city": "London"})
+        __, reminder = self._remind(self.customer_en)
+        self._send_one(reminder)
+        self.assertEqual(reminder.letter_status, "error")
+        self.assertEqual(
+            reminder.letter_error,
+            "The postal address of Harbour Supplies is incomplete (missing: street, "
+            "postcode): a letter could not reach it.",
+        )
+        self.assertFalse(reminder.letter_attachment_id)
+        self.assertEqual(reminder.state, "draft", "nothing left")

@@ -337,7 +337,7 @@ class TestDunningRun(DunningCommon):
         before = triggers.search_count([("cron_id", "=", queue.id)])
         reminders = self._run("2026-04-17")
         self.assertEqual(reminders.mapped("state"), ["sent", "sent"])
-        self.assertEqual(reminders.mapped("email_status"), ["done", "done"])
+        self.assertEqual(reminders.mapped("email_status"), ["queued", "queued"])
         self.assertEqual(triggers.search_count([("cron_id", "=", queue.id)]), before + 1)
 
     def test_litigation_never_sent_automatically(self):

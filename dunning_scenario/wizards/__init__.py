@@ -1,2 +1,3 @@
 from . import dunning_invoice_pause
 from . import dunning_call_log
+from . import dunning_letter_post

@@ -115,7 +115,7 @@ class DunningCallLog(models.TransientModel):
             self.move_ids._dunning_pause("dispute", False, self.dispute_reason)
         elif self.outcome == "wrong_number":
             # Retrying the call channel plans a new call once the number is fixed.
-            reminder.write(
+            reminder._dunning_write_proof(
                 {
                     "call_status": "error",
                     "call_error": self.env._(
