@@ -483,11 +483,17 @@ class DunningReminder(models.Model):
                 refs += f" +{len(debits) - 1}"
             reminder.sms_invoice_refs = refs
 
-    @api.depends("partner_id.street", "partner_id.city", "partner_id.zip", "partner_id.child_ids")
+    @api.depends(
+        "partner_id.street",
+        "partner_id.street2",
+        "partner_id.city",
+        "partner_id.zip",
+        "partner_id.country_id",
+        "partner_id.child_ids",
+    )
     def _compute_letter_address_complete(self):
         for reminder in self:
-            partner = reminder._get_dunning_letter_partner()
-            reminder.letter_address_complete = bool(partner.street and partner.city and partner.zip)
+            reminder.letter_address_complete = not reminder._dunning_get_letter_address_missing()
 
     def _compute_payment_means(self):
         for reminder in self:

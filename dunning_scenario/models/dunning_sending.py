@@ -445,8 +445,8 @@ class DunningReminder(models.Model):
         self._dunning_write_proof({"letter_attachment_id": attachment.id})
         return self.env._("letter %(name)s to print and post", name=attachment.name)
 
-    def _dunning_check_letter_address(self):
-        """Refuse a letter that the post could not deliver: the address needs a
+    def _dunning_get_letter_address_missing(self):
+        """What the letter's postal address lacks for the post to deliver it: a
         street, a city and, where the country has them, a postcode."""
         self.ensure_one()
         contact = self._get_dunning_letter_partner()
@@ -458,6 +458,13 @@ class DunningReminder(models.Model):
             missing.append(self.env._("postcode"))
         if not contact.city:
             missing.append(self.env._("city"))
+        return missing
+
+    def _dunning_check_letter_address(self):
+        """Refuse a letter that the post could not deliver."""
+        self.ensure_one()
+        contact = self._get_dunning_letter_partner()
+        missing = self._dunning_get_letter_address_missing()
         if missing:
             raise UserError(
                 self.env._(
