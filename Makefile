@@ -1,7 +1,10 @@
 # Developer commands of the dunning_scenario addon; README.md explains them.
-# PYTHON chooses the interpreter that has (or gets) Odoo 18.0: make test PYTHON=python3.11
+# PYTHON names the interpreter to start from (make test PYTHON=/usr/bin/python3). Every
+# command runs in the virtual environment VENV (default .venv) that scripts/setup.sh
+# makes from it, or in PYTHON itself when it is a virtual environment with Odoo 18.0.
 PYTHON ?= python3
-export PYTHON
+VENV ?= $(CURDIR)/.venv
+export PYTHON VENV
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test setup lint clean
@@ -24,9 +27,8 @@ setup:
 	@scripts/setup.sh
 
 lint:
-	@scripts/setup.sh --lint
-	$(PYTHON) -m pre_commit run --all-files --show-diff-on-failure
+	@bash -c 'source scripts/setup.sh && setup_lint && venv_python -m pre_commit run --all-files --show-diff-on-failure'
 
 clean:
-	@bash -c 'source scripts/setup.sh && for db in dunning_test dunning_test_uninstall dunning_base_18; do db_drop $$db; done'
+	@bash -c 'source scripts/setup.sh && t=$${TEST_DB:-dunning_test} && for db in $$t $${t}_uninstall $${BASE_DB:-dunning_base_18}; do db_drop $$db; done'
 	rm -rf var/log var/schema-*.txt

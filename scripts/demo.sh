@@ -15,7 +15,7 @@ LOGS=$VAR/log
 CATCHER_PID=$VAR/smtp_catcher.pid
 
 port_open() {
-    "$PYTHON" -c 'import socket, sys
+    "$VENV_PYTHON" -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null
 }
 
@@ -28,7 +28,7 @@ start_smtp_catcher() {
     port_open "$SMTP_PORT" && die "port $SMTP_PORT is taken by another program; set SMTP_PORT=<free port>"
     log "starting the SMTP catcher on 127.0.0.1:$SMTP_PORT"
     # setsid: its own session, so Ctrl-C on the Odoo server leaves it running.
-    setsid "$PYTHON" "$ROOT/scripts/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" \
+    setsid "$VENV_PYTHON" "$ROOT/scripts/smtp_catcher.py" --port "$SMTP_PORT" --dir "$VAR/mail" \
         </dev/null >>"$LOGS/smtp_catcher.log" 2>&1 &
     echo $! >"$CATCHER_PID"
     for _ in $(seq 50); do
@@ -52,7 +52,7 @@ else
     logfile=$LOGS/demo-install.log
 fi
 rm -f "$logfile"
-if ! timeout -k 30 "${INSTALL_TIMEOUT:-1200}" "$PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" \
+if ! timeout -k 30 "${INSTALL_TIMEOUT:-1200}" "$VENV_PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" \
     --logfile "$logfile" "${args[@]}" --stop-after-init; then
     tail -n 40 "$logfile"
     die "Odoo could not install or update $ADDON in $DEMO_DB; full log: $logfile"
@@ -66,4 +66,4 @@ cat <<EOF
   (stop it with: kill \$(cat ${CATCHER_PID#"$ROOT"/})).
 
 EOF
-exec "$PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$"
+exec "$VENV_PYTHON" -m odoo -c "$ODOO_CONF" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$"

@@ -3,18 +3,27 @@
 # already there, so it is safe to run again and again:
 #   - Debian packages: PostgreSQL, wkhtmltopdf, Chromium, poppler-utils, LDAP/SASL headers;
 #   - a running PostgreSQL cluster and a superuser role for the current user;
-#   - Odoo 18.0, only when `$PYTHON -c "import odoo"` fails (cloned from Odoo's
-#     official repository into $ODOO_SRC, outside this repository);
+#   - the Python environment every command uses, $VENV_PYTHON (see ensure_venv):
+#     $PYTHON itself when it is a virtual environment that imports Odoo 18.0,
+#     else the virtual environment $VENV (default .venv, git-ignored), made by
+#     `$PYTHON -m venv` (Debian's python3-venv is installed when missing);
+#   - Odoo 18.0 in that environment, only when it cannot import it (installed
+#     from $ODOO_SRC, outside this repository, cloned from Odoo's official
+#     repository when that folder is missing);
 #   - the Python packages of requirements.txt;
 #   - var/odoo.conf, the Odoo configuration every script uses.
 #
 # Run it directly (`scripts/setup.sh`; `scripts/setup.sh --lint` only gets what
-# pre-commit needs), or source it: scripts/test.sh and scripts/demo.sh do, for
-# the helpers below.
+# pre-commit needs; `scripts/setup.sh --python` sets up, then prints the
+# interpreter to use, e.g. `$(scripts/setup.sh --python) bench/bench_dunning.py`),
+# or source it and call setup_machine: scripts/test.sh and scripts/demo.sh do,
+# then run everything with "$VENV_PYTHON" (or `venv_python ARGS...`).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PYTHON=${PYTHON:-python3}
+PYTHON=${PYTHON:-python3}                 # the interpreter to start from
+VENV=${VENV:-$ROOT/.venv}                 # the virtual environment made from it
+VENV_PYTHON=                              # the interpreter every command uses (ensure_venv)
 ADDON=${ADDON:-dunning_scenario}          # the addon under test
 ADDONS_DIR=${ADDONS_DIR:-$ROOT}           # the folder that holds it
 VAR=$ROOT/var                             # generated files, git-ignored
@@ -26,7 +35,7 @@ SMTP_PORT=${SMTP_PORT:-2525}
 APT_PACKAGES=(postgresql wkhtmltopdf chromium poppler-utils libldap2-dev libsasl2-dev)
 export TZ=UTC  # what odoo-bin sets; `python -m odoo` and pytest do not
 
-log() { printf '==> %s\n' "$*"; }
+log() { printf '==> %s\n' "$*" >&2; }
 die() {
     printf 'ERROR: %s\n' "$*" >&2
     exit 1
@@ -74,18 +83,86 @@ ensure_postgres() {
     fi
 }
 
-# Odoo 18.0 from Odoo's official source, when this Python cannot import it.
-ensure_odoo() {
-    local found
-    if found=$("$PYTHON" -c 'import odoo.release as r; print(r.major_version)' 2>/dev/null); then
-        [[ $found == 18.0 ]] || die "$PYTHON imports Odoo $found; this addon needs Odoo 18.0"
+# The interpreter every command uses, in VENV_PYTHON:
+#   (a) $PYTHON itself when it is a virtual environment's interpreter that imports
+#       Odoo 18.0 (nothing is created);
+#   (b) else $VENV, made by `$PYTHON -m venv`, with --system-site-packages when
+#       $PYTHON imports Odoo 18.0 (a system-wide Odoo is reused, not reinstalled);
+#   (c) else $VENV without system packages; ensure_odoo installs Odoo into it.
+# $VENV is reused while it was made from the same interpreter the same way
+# (recorded in $VENV/.dunning-setup), and made again otherwise.
+ensure_venv() {
+    [[ -n $VENV_PYTHON ]] && return 0
+    local probe is_venv odoo_version exe version
+    command -v "$PYTHON" >/dev/null || {
+        [[ $PYTHON == python3 ]] && apt_install python3
+    }
+    command -v "$PYTHON" >/dev/null || die "no Python interpreter '$PYTHON' (set PYTHON=/path/to/python3)"
+    probe=$("$PYTHON" - <<'EOF'
+import sys
+
+try:
+    import odoo.release
+
+    odoo_version = odoo.release.major_version
+except Exception:
+    odoo_version = "none"
+print(int(sys.prefix != sys.base_prefix), odoo_version, "%d.%d" % sys.version_info[:2], sys.executable)
+EOF
+    ) || die "$PYTHON does not run"
+    read -r is_venv odoo_version version exe <<<"$probe"
+    [[ $odoo_version == none || $odoo_version == 18.0 ]] ||
+        die "$PYTHON imports Odoo $odoo_version; this addon needs Odoo 18.0"
+    if [[ $is_venv == 1 && $odoo_version == 18.0 ]]; then
+        VENV_PYTHON=$exe
+        log "Python: $exe, a virtual environment with Odoo 18.0, used as it is"
         return 0
     fi
-    log "Odoo 18.0 is not importable by $PYTHON: installing it from source into $ODOO_SRC"
-    command -v git >/dev/null || apt_install git
+    local options=() made_by
+    [[ $odoo_version == 18.0 ]] && options=(--system-site-packages)
+    made_by="$(realpath "$exe") ${options[*]:-}"
+    if [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c '' 2>/dev/null &&
+        [[ ! -f $VENV/.dunning-setup || $(cat "$VENV/.dunning-setup") == "$made_by" ]]; then
+        VENV_PYTHON=$VENV/bin/python
+        return 0
+    fi
+    if [[ -e $VENV ]]; then
+        [[ -f $VENV/pyvenv.cfg ]] || die "$VENV exists and is not a virtual environment; remove it or set VENV"
+        log "Python: $VENV was made from another interpreter or is broken: making it again"
+        rm -rf "$VENV"
+    fi
+    if ! "$exe" -c 'import ensurepip, venv' 2>/dev/null; then
+        # Debian ships venv's pip bootstrap apart, in python3-venv.
+        [[ $exe == /usr/bin/* ]] || die "$exe cannot create virtual environments (no ensurepip)"
+        apt_install python3-venv "python$version-venv"
+    fi
+    log "Python: creating the virtual environment $VENV from $exe ${options[*]:-}"
+    "$exe" -m venv "${options[@]}" "$VENV"
+    echo "$made_by" >"$VENV/.dunning-setup"
+    VENV_PYTHON=$VENV/bin/python
+}
+
+# `venv_python ARGS...`: run the project's interpreter (after ensure_venv).
+venv_python() { "${VENV_PYTHON:?ensure_venv first}" "$@"; }
+
+# Odoo 18.0 in the virtual environment, when it cannot import it: installed from
+# the source tree $ODOO_SRC (cloned from Odoo's official repository if missing).
+ensure_odoo() {
+    ensure_venv
+    local found
+    if found=$("$VENV_PYTHON" -c 'import odoo.release as r; print(r.major_version)' 2>/dev/null); then
+        [[ $found == 18.0 ]] || die "$VENV_PYTHON imports Odoo $found; this addon needs Odoo 18.0"
+        return 0
+    fi
+    log "Odoo 18.0: installing it from $ODOO_SRC into $VENV (a few minutes the first time)"
     command -v cc >/dev/null || apt_install build-essential
     apt_install libldap2-dev libsasl2-dev libpq-dev
+    # psycopg2 and python-ldap build from source: Debian's Python needs its headers.
+    if [[ $(realpath "$VENV_PYTHON") == /usr/bin/* ]]; then
+        apt_install "python$("$VENV_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-dev"
+    fi
     if [[ ! -f $ODOO_SRC/odoo-bin ]]; then
+        command -v git >/dev/null || apt_install git
         rm -rf "$ODOO_SRC"
         mkdir -p "$(dirname "$ODOO_SRC")"
         git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo "$ODOO_SRC"
@@ -96,23 +173,24 @@ ensure_odoo() {
     # file, so that file's lines are carried over.
     local constraints=$VAR/pip-constraints.txt configured
     mkdir -p "$VAR"
-    configured=$("$PYTHON" -m pip config list 2>/dev/null |
+    configured=$("$VENV_PYTHON" -m pip config list 2>/dev/null |
         sed -n "s/^\(global\|install\)\.constraint='\(.*\)'$/\2/p")
     {
         for f in $configured ${PIP_CONSTRAINT:-}; do [[ -f $f ]] && cat "$f"; done
         echo 'setuptools<81'
     } >"$constraints"
-    PIP_CONSTRAINT=$constraints "$PYTHON" -m pip install -r "$ODOO_SRC/requirements.txt"
+    PIP_CONSTRAINT=$constraints "$VENV_PYTHON" -m pip install -q -r "$ODOO_SRC/requirements.txt"
     # compat mode: a plain editable install stops `import odoo` from working
     # as soon as addons installed as wheels (OCA) share the odoo.addons namespace.
-    PIP_CONSTRAINT=$constraints "$PYTHON" -m pip install -e "$ODOO_SRC" --config-settings editable_mode=compat
-    "$PYTHON" -c 'import odoo' || die "Odoo was installed but $PYTHON still cannot import it"
+    PIP_CONSTRAINT=$constraints "$VENV_PYTHON" -m pip install -q -e "$ODOO_SRC" --config-settings editable_mode=compat
+    "$VENV_PYTHON" -c 'import odoo' || die "Odoo was installed but $VENV_PYTHON still cannot import it"
 }
 
 # The Python packages of requirements.txt, when one is missing or at another version.
 ensure_python_packages() {
+    ensure_venv
     local missing
-    missing=$("$PYTHON" - "$ROOT/requirements.txt" <<'EOF'
+    missing=$("$VENV_PYTHON" - "$ROOT/requirements.txt" <<'EOF'
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -136,13 +214,13 @@ EOF
     )
     [[ -z $missing ]] && return 0
     log "pip: installing ${missing//$'\n'/ }"
-    "$PYTHON" -m pip install -q -r "$ROOT/requirements.txt"
+    "$VENV_PYTHON" -m pip install -q -r "$ROOT/requirements.txt"
 }
 
 # var/odoo.conf: addons path = the addon's folder + Odoo's own addons folders.
 write_odoo_conf() {
     local odoo_addons
-    odoo_addons=$("$PYTHON" - <<'EOF'
+    odoo_addons=$("$VENV_PYTHON" - <<'EOF'
 import os
 
 import odoo.addons
@@ -176,7 +254,7 @@ log_level = info
 EOF
 }
 
-odoo_cmd() { "$PYTHON" -m odoo "$@"; }
+odoo_cmd() { "$VENV_PYTHON" -m odoo "$@"; }
 
 db_exists() {
     [[ $(psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'") == 1 ]]
@@ -204,6 +282,7 @@ module_state() {
 setup_machine() {
     apt_install "${APT_PACKAGES[@]}"
     ensure_postgres
+    ensure_venv
     ensure_odoo
     ensure_python_packages
     write_odoo_conf
@@ -212,14 +291,20 @@ setup_machine() {
 # What `make lint` needs: pre-commit, and Node.js for its prettier hook.
 setup_lint() {
     command -v npm >/dev/null || apt_install nodejs npm
+    ensure_venv
     ensure_python_packages
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-    if [[ ${1:-} == --lint ]]; then
-        setup_lint
-    else
+    case ${1:-} in
+    --lint) setup_lint ;;
+    --python)
         setup_machine
-        log "ready: Odoo $("$PYTHON" -c 'import odoo.release as r; print(r.version)'), config $ODOO_CONF"
-    fi
+        echo "$VENV_PYTHON"
+        ;;
+    *)
+        setup_machine
+        log "ready: $VENV_PYTHON with Odoo $("$VENV_PYTHON" -c 'import odoo.release as r; print(r.version)'), config $ODOO_CONF"
+        ;;
+    esac
 fi

@@ -38,7 +38,7 @@ odoo_logged() {
     local logfile=$LOGS/$1.log limit=$2
     shift 2
     rm -f "$logfile"
-    if ! timeout -k 30 "$limit" "$PYTHON" -m odoo -c "$ODOO_CONF" --logfile "$logfile" "$@"; then
+    if ! timeout -k 30 "$limit" "$VENV_PYTHON" -m odoo -c "$ODOO_CONF" --logfile "$logfile" "$@"; then
         printf '\n--- %s failed; last lines of %s:\n' "$STEP_NAME" "$logfile"
         tail -n 40 "$logfile" 2>/dev/null || true
         return 1
@@ -47,7 +47,7 @@ odoo_logged() {
 
 check_log() {
     printf -- '--- checklog-odoo %s\n' "${1#"$ROOT"/}"
-    if "$PYTHON" -m checklog_odoo -c "$ROOT/checklog-odoo.cfg" "$1"; then
+    if "$VENV_PYTHON" -m checklog_odoo -c "$ROOT/checklog-odoo.cfg" "$1"; then
         echo "no unexpected WARNING or ERROR"
     else
         FAILURES+=("WARNING/ERROR lines in ${1#"$ROOT"/}")
@@ -73,9 +73,9 @@ step_done
 
 # -- 2. base database ---------------------------------------------------------
 step base "base database $BASE_DB"
-depends=$("$PYTHON" -c 'import ast, sys
+depends=$("$VENV_PYTHON" -c 'import ast, sys
 print(",".join(sorted(ast.literal_eval(open(sys.argv[1]).read()).get("depends", []))))' "$MANIFEST")
-odoo_version=$("$PYTHON" -c 'import odoo.release as r; print(r.version)')
+odoo_version=$("$VENV_PYTHON" -c 'import odoo.release as r; print(r.version)')
 base_key="modules=$depends odoo=$odoo_version"
 if db_exists "$BASE_DB" && [[ -d $ODOO_DATA_DIR/filestore/$BASE_DB ]] &&
     [[ $(psql -d postgres -tAc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$BASE_DB'") == "$base_key" ]]; then
@@ -98,7 +98,7 @@ step_done
 step uninstall "uninstall $ADDON from a copy, $UNINSTALL_DB"
 db_copy "$TEST_DB" "$UNINSTALL_DB"
 rm -f "$LOGS/uninstall.log"
-if ! ADDON=$ADDON timeout -k 30 "${UNINSTALL_TIMEOUT:-600}" "$PYTHON" -m odoo shell -c "$ODOO_CONF" \
+if ! ADDON=$ADDON timeout -k 30 "${UNINSTALL_TIMEOUT:-600}" "$VENV_PYTHON" -m odoo shell -c "$ODOO_CONF" \
     -d "$UNINSTALL_DB" --logfile "$LOGS/uninstall.log" <<'EOF'; then
 import os
 import sys
@@ -144,7 +144,7 @@ check_log "$LOGS/uninstall.log"
 step tests "tests of $ADDON with pytest-odoo (browser tours in headless Chromium)"
 rm -f "$LOGS/test.log"
 set +e
-timeout -k 30 "${PYTEST_TIMEOUT:-1500}" "$PYTHON" -m pytest -p no:cacheprovider \
+timeout -k 30 "${PYTEST_TIMEOUT:-1500}" "$VENV_PYTHON" -m pytest -p no:cacheprovider \
     --rootdir "$ROOT" -v -ra -p no:warnings -p no:logging \
     --odoo-config "$ODOO_CONF" --odoo-database "$TEST_DB" --odoo-http \
     --odoo-log-level info --odoo-extra "logfile=$LOGS/test.log" \
