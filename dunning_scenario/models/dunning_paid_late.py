@@ -129,14 +129,29 @@ class DunningPaidLate(models.Model):
                 lambda inv: inv.state != "cancel"
             )
 
-    @api.depends("waived", "move_id.dunning_penalty_line_ids.parent_state")
+    @api.depends(
+        "waived",
+        "penalty_error",
+        "interest_amount",
+        "indemnity_amount",
+        "move_id.dunning_penalty_line_ids.parent_state",
+        "move_id.dunning_penalty_line_ids.price_subtotal",
+    )
     def _compute_state(self):
+        """Invoiced once penalty invoices (not cancelled) cover the interest and
+        the indemnity owed; what a reminder already invoiced counts."""
+        invoiced = self.move_id._dunning_get_invoiced_penalties()
         for claim in self:
+            interest_done, indemnity_done = invoiced.get(claim.move_id.id, (0.0, 0.0))
+            currency = claim.move_id.currency_id
+            covered = (
+                not claim.penalty_error
+                and currency.compare_amounts(interest_done, claim.interest_amount) >= 0
+                and (indemnity_done or not claim.indemnity_amount)
+            )
             if claim.waived:
                 claim.state = "waived"
-            elif claim.move_id.dunning_penalty_line_ids.filtered(
-                lambda line: line.parent_state != "cancel"
-            ):
+            elif covered:
                 claim.state = "invoiced"
             else:
                 claim.state = "open"
