@@ -29,6 +29,7 @@ from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import DunningCommon
+from .test_letter import LetterCommon
 
 EUR = "\N{NO-BREAK SPACE}€"
 
@@ -579,3 +580,28 @@ class TestPenaltyLaw(DunningCommon):
         self.assertNotIn("ECB", line.penalty_note)
         # The accountant's message stays explicit.
         self.assertIn("2026 H2", line.penalty_error_message)
+
+
+@tagged("post_install", "-at_install")
+class TestPenaltyLetter(LetterCommon):
+    def test_french_letter_with_a_missing_rate(self):
+        """The rate of 2026 S2 is not published: the French formal notice states
+        the legal basis of the penalties, no amount made up, no internal words
+        (no "ECB" table, no "Not computed"), and the half-year as "S2"."""
+        invoice = self._create_invoice(self.customer_fr, "2026-06-15", 1200.0)
+        self._run_and_mark("2026-07-01")  # a formal notice is never first
+        reminder = self._run("2026-07-31")
+        self.assertEqual(reminder.level_id, self.level_formal_notice)
+        line = reminder.line_ids.filtered(lambda line: line.move_id == invoice)
+        self.assertTrue(line.penalty_error)
+        text = self._letter_text(reminder)
+        self.assertIn(
+            f"{invoice.name}: Des pénalités de retard sont dues à compter du lendemain de "
+            "l'échéance (Code de commerce, article L441-10) ; leur montant pour 2026 S2 sera "
+            "indiqué dès la publication du taux de référence de ce semestre.",
+            text,
+        )
+        for internal in ("ECB", "BCE", "Not computed", "Non calculé", "H2", "refinanc"):
+            self.assertNotIn(internal, text)
+        # The accountant's side says which rate to enter.
+        self.assertIn("2026 H2", reminder.penalty_missing_message)
