@@ -155,7 +155,16 @@ class DunningReminderLine(models.Model):
     # recomputed when its date or amounts are refreshed before sending, and
     # when rates, settings or formal-notice dates change
     # (_dunning_recompute_draft_penalties).
-    @api.depends("reminder_id.date", "move_id", "kind", "level_id", "amount_residual")
+    # The other lines of the reminder count too: a payment not matched (a credit
+    # line) may pay the customer's single open invoice (_dunning_get_unmatched_payments).
+    @api.depends(
+        "reminder_id.date",
+        "move_id",
+        "kind",
+        "level_id",
+        "amount_residual",
+        "reminder_id.line_ids.amount_residual",
+    )
     def _compute_penalty(self):
         frozen = self.filtered(lambda line: line.id and line.reminder_id.state == "sent")
         empty = self._dunning_empty_penalty()

@@ -485,6 +485,23 @@ class TestPenaltyLaw(DunningCommon):
         self.assertEqual(reminder.amount_total_claimed, 753.81)
         self.assertFalse(reminder.penalty_unmatched_warning)
 
+    def test_unmatched_payment_received_before_sending(self):
+        # Prepared and sent on 2026-03-17 (45 days on 1,200.00: 17.98 when
+        # prepared). In between, a payment of 500.00 dated 2026-03-12 is entered,
+        # not matched; sending brings the reminder up to date:
+        #   02-01 to 03-12, 40 days on 1,200.00: 1,200 x 0.1215 x 40 / 365 = 15.978082
+        #   03-13 to 03-17,  5 days on   700.00:   700 x 0.1215 x  5 / 365 =  1.165068
+        #   total 17.143150 -> 17.14
+        invoice = self._create_invoice(self.customer_company, "2026-01-31", 1200.0)
+        reminder = self._run("2026-03-17")
+        line = self._line(reminder, invoice)
+        self.assertEqual(line.penalty_amount, 17.98)
+        self._create_unreconciled_payment(self.customer_company, 500.0, date(2026, 3, 12))
+        self._send(reminder, "2026-03-17")
+        self.assertEqual(reminder.state, "sent")
+        self.assertEqual(reminder.amount_net, 700.0)
+        self.assertEqual(line.penalty_amount, 17.14)
+
     def test_unmatched_payment_with_several_open_invoices(self):
         # Two open invoices: the payment's invoice is not known. Penalties run on
         # the whole amounts (17.98 as without payment) and the reminder says so.
