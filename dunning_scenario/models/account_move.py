@@ -90,6 +90,15 @@ class AccountMove(models.Model):
         help="Invoice of late-payment interest and flat indemnities: it never bears "
         "interest or a flat indemnity of its own.",
     )
+    dunning_paid_late_ids = fields.One2many(
+        "dunning.paid.late", "move_id", string="Paid Late", readonly=True
+    )
+    dunning_penalty_line_ids = fields.One2many(
+        "account.move.line",
+        "dunning_penalty_source_id",
+        string="Penalty Invoice Lines",
+        readonly=True,
+    )
     dunning_thanked = fields.Boolean(
         string="Thanked for Payment",
         copy=False,

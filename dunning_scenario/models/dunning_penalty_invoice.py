@@ -188,18 +188,3 @@ class DunningReminder(models.Model):
             "price_unit": amount,
             "tax_ids": [fields.Command.clear()],
         }
-
-
-class ResCompany(models.Model):
-    _inherit = "res.company"
-
-    def _dunning_check_invoice_penalties(self):
-        self.ensure_one()
-        if not self.dunning_invoice_penalties:
-            raise UserError(
-                self.env._(
-                    "Invoicing the penalties is not enabled for %(company)s: see Settings > "
-                    "Invoicing > Payment Reminders.",
-                    company=self.name,
-                )
-            )

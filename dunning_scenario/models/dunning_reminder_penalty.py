@@ -116,3 +116,38 @@ class DunningReminder(models.Model):
             "target": "new",
             "context": {"default_reminder_id": self.id},
         }
+
+    @api.model
+    def _prepare_reminder_vals(self, partner, scenario, company_id, *args, **kwargs):
+        """Reminders also claim the penalties of the customer's invoices paid late
+        when the company wants it (business and public debtors)."""
+        vals = super()._prepare_reminder_vals(partner, scenario, company_id, *args, **kwargs)
+        company = self.env["res.company"].browse(company_id)
+        if not company.dunning_claim_paid_late or scenario.debtor_type == "consumer":
+            return vals
+        domain = [
+            ("partner_id", "=", partner.commercial_partner_id.id),
+            ("company_id", "=", company_id),
+            ("state", "=", "open"),
+        ]
+        if vals.get("currency_id"):
+            domain.append(("move_id.currency_id", "=", vals["currency_id"]))
+        for claim in self.env["dunning.paid.late"].sudo().search(domain):
+            move = claim.move_id
+            vals["line_ids"].append(
+                fields.Command.create(
+                    {
+                        "kind": "paid_late",
+                        "move_id": move.id,
+                        "name": move.name,
+                        "date": move.invoice_date,
+                        "date_due": move.invoice_date_due,
+                        "days_overdue": claim.days_late,
+                        "currency_id": move.currency_id.id,
+                        "amount_total": move.amount_total,
+                        "amount_residual": 0.0,
+                        "amount_residual_company": 0.0,
+                    }
+                )
+            )
+        return vals

@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 from odoo.tools.misc import formatLang
 
@@ -218,6 +218,17 @@ class ResCompany(models.Model):
         ):
             return self.dunning_contract_rate
         return None
+
+    def _dunning_check_invoice_penalties(self):
+        self.ensure_one()
+        if not self.dunning_invoice_penalties:
+            raise UserError(
+                self.env._(
+                    "Invoicing the penalties is not enabled for %(company)s: see Settings > "
+                    "Invoicing > Payment Reminders.",
+                    company=self.name,
+                )
+            )
 
     def _dunning_get_penalty_account(self, kind):
         """Income account of the ``kind`` ('interest' or 'indemnity') lines of a
