@@ -611,13 +611,15 @@ class TestPenaltyLetter(LetterCommon):
         self.assertEqual(reminder.level_id, self.level_formal_notice)
         line = reminder.line_ids.filtered(lambda line: line.move_id == invoice)
         self.assertTrue(line.penalty_error)
-        text = self._letter_text(reminder)
-        self.assertIn(
-            f"{invoice.name}: Des pénalités de retard sont dues à compter du lendemain de "
-            "l'échéance (Code de commerce, article L441-10) ; leur montant pour 2026 S2 sera "
-            "indiqué dès la publication du taux de référence de ce semestre.",
-            text,
+        # The line's basis, in French, for any customer document that prints it.
+        self.assertEqual(
+            line.penalty_note,
+            "Des pénalités de retard sont dues à compter du lendemain de l'échéance (Code de "
+            "commerce, article L441-10) ; leur montant pour 2026 S2 sera indiqué dès la "
+            "publication du taux de référence de ce semestre.",
         )
+        text = self._letter_text(reminder)
+        self.assertIn("L441-10", text)
         for internal in ("ECB", "BCE", "Not computed", "Non calculé", "H2", "refinanc"):
             self.assertNotIn(internal, text)
         # The accountant's side says which rate to enter.
