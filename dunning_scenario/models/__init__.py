@@ -13,3 +13,6 @@ from . import res_partner
 from . import account_move
 from . import ir_actions_report
 from . import mail_notification
+from . import account_move_line
+from . import dunning_paid_late
+from . import dunning_reminder_penalty

@@ -7,6 +7,10 @@ from odoo.tools import SQL
 
 PAID_STATES = ("paid", "in_payment", "reversed")
 
+# Formal-notice dates an accountant may set by hand (a notice posted on paper,
+# its acknowledgement of receipt); the chatter keeps every change.
+FORMAL_NOTICE_FIELDS = {"dunning_formal_notice_date", "dunning_formal_notice_ack_date"}
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -66,10 +70,34 @@ class AccountMove(models.Model):
         string="Excluded from Reminders", copy=False, readonly=True, tracking=True
     )
     dunning_formal_notice_date = fields.Date(
-        string="Formal Notice Date",
+        string="Formal Notice Sent",
+        copy=False,
+        help="Day the formal notice (mise en demeure) for this invoice was sent: set "
+        "when a formal-notice reminder is sent, or by an accountant for a notice sent "
+        "another way.",
+    )
+    dunning_formal_notice_ack_date = fields.Date(
+        string="Formal Notice Received",
+        copy=False,
+        help="Day the customer received the formal notice (acknowledgement of receipt "
+        "of the registered letter). A consumer's legal interest runs from this day, "
+        "else from the day the notice was sent.",
+    )
+    dunning_is_penalty_invoice = fields.Boolean(
+        string="Penalty Invoice",
         copy=False,
         readonly=True,
-        help="Day the formal notice (mise en demeure) for this invoice was sent.",
+        help="Invoice of late-payment interest and flat indemnities: it never bears "
+        "interest or a flat indemnity of its own.",
+    )
+    dunning_paid_late_ids = fields.One2many(
+        "dunning.paid.late", "move_id", string="Paid Late", readonly=True
+    )
+    dunning_penalty_line_ids = fields.One2many(
+        "account.move.line",
+        "dunning_penalty_source_id",
+        string="Penalty Invoice Lines",
+        readonly=True,
     )
     dunning_thanked = fields.Boolean(
         string="Thanked for Payment",
@@ -83,9 +111,10 @@ class AccountMove(models.Model):
         compute="_compute_dunning_prescription_date",
         store=True,
         copy=False,
-        help="Last day to take legal action for this invoice: due date + 5 years for "
-        "business and public debtors, + 2 years for consumers. A formal notice does "
-        "not interrupt it.",
+        help="Day the claim becomes time-barred, unless legal action was started before: "
+        "due date + 5 years for business debtors, + 2 years for consumers; for public "
+        "buyers, 1 January of the fifth year after the due date's year (four-year rule). "
+        "A formal notice does not interrupt it.",
     )
     dunning_reminder_line_ids = fields.One2many(
         "dunning.reminder.line", "move_id", string="Reminder Lines", readonly=True
@@ -156,17 +185,49 @@ class AccountMove(models.Model):
         "commercial_partner_id.dunning_scenario_id",
     )
     def _compute_dunning_prescription_date(self):
-        # The debtor type comes from the customer's scenario (consumer: 2 years,
-        # Code de la consommation L218-2); without a scenario, the business rule
-        # applies (5 years, Code de commerce L110-4).
+        # The debtor type comes from the customer's scenario; without a scenario
+        # the business rule applies. Recomputed when a scenario's debtor type or
+        # a customer's scenario changes (_dunning_recompute_prescription).
         for company, moves in self.grouped("company_id").items():
             invoices = moves.filtered(lambda m: m.move_type == "out_invoice" and m.invoice_date_due)
             (moves - invoices).dunning_prescription_date = False
             scenarios = invoices.commercial_partner_id._dunning_get_effective_scenarios(company)
             for move in invoices:
                 scenario = scenarios.get(move.commercial_partner_id.id)
-                years = 2 if scenario and scenario.debtor_type == "consumer" else 5
-                move.dunning_prescription_date = fields.Date.add(move.invoice_date_due, years=years)
+                move.dunning_prescription_date = self._dunning_get_prescription_date(
+                    move.invoice_date_due, scenario.debtor_type if scenario else "business"
+                )
+
+    @api.model
+    def _dunning_get_prescription_date(self, due, debtor_type):
+        """Day a claim due on ``due`` becomes time-barred.
+
+        * consumer: 2 years from the due date (Code de la consommation L218-2);
+        * public buyer: the four-year rule (loi 68-1250, déchéance quadriennale):
+          4 years from 1 January of the year after the one in which the right
+          arose, the due date's year: due on 30 June 2022, lapses on 1 January 2027;
+        * business: 5 years from the due date (Code de commerce L110-4).
+        """
+        if debtor_type == "public":
+            return date(due.year + 5, 1, 1)
+        return fields.Date.add(due, years=2 if debtor_type == "consumer" else 5)
+
+    @api.model
+    def _dunning_recompute_prescription(self, companies=None, partners=None):
+        """Recompute the limitation date of open invoices (a scenario's debtor
+        type or a customer's scenario changed)."""
+        domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "not in", PAID_STATES),
+        ]
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        if partners is not None:
+            domain.append(("commercial_partner_id", "in", partners.ids))
+        moves = self.sudo().search(domain)
+        self.env.add_to_compute(self._fields["dunning_prescription_date"], moves)
+        moves.flush_recordset(["dunning_prescription_date"])
 
     @api.depends_context("dunning_today")
     @api.depends("invoice_date_due")
@@ -225,6 +286,8 @@ class AccountMove(models.Model):
         self.invalidate_model(
             ["dunning_next_date", "dunning_checked_date", "dunning_next_level_id"]
         )
+        # What decides the scenario decides the debtor type, hence the limitation.
+        self._dunning_recompute_prescription(companies, partners)
         cron = self.env.ref("dunning_scenario.ir_cron_dunning_process", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger()
@@ -508,6 +571,7 @@ class AccountMove(models.Model):
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()
         self._dunning_send_thank_you()
+        self.env["dunning.paid.late"]._dunning_update(self)
         return res
 
     def _dunning_send_thank_you(self):
@@ -549,3 +613,111 @@ class AccountMove(models.Model):
                 )
         if thanked:
             thanked._dunning_write({"dunning_thanked": True})
+
+    # ------------------------------------------------------------------
+    # Formal notice dates, penalty invoices
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        notice_changed = FORMAL_NOTICE_FIELDS & set(vals)
+        if notice_changed:
+            self._dunning_check_formal_notice_dates(vals)
+            before = {
+                move.id: (move.dunning_formal_notice_date, move.dunning_formal_notice_ack_date)
+                for move in self
+            }
+        res = super().write(vals)
+        if notice_changed:
+            self._dunning_log_formal_notice_dates(before)
+            # Consumers' interest starts from these dates: reminders still to send follow.
+            self.env["dunning.reminder.line"]._dunning_recompute_draft_penalties(moves=self)
+        return res
+
+    def _dunning_log_formal_notice_dates(self, before):
+        """Keep each change of the formal-notice dates in the invoice's chatter
+        (explicitly, whatever the tracking context)."""
+
+        def text(day):
+            return fields.Date.to_string(day) if day else "-"
+
+        bodies = {}
+        for move in self:
+            old_sent, old_received = before[move.id]
+            if (old_sent, old_received) == (
+                move.dunning_formal_notice_date,
+                move.dunning_formal_notice_ack_date,
+            ):
+                continue
+            bodies[move.id] = self.env._(
+                "Formal notice dates changed by %(user)s: sent %(old_sent)s → %(sent)s, "
+                "received %(old_received)s → %(received)s.",
+                user=self.env.user.name,
+                old_sent=text(old_sent),
+                sent=text(move.dunning_formal_notice_date),
+                old_received=text(old_received),
+                received=text(move.dunning_formal_notice_ack_date),
+            )
+        if bodies:
+            self.browse(bodies)._message_log_batch(bodies)
+
+    def _dunning_check_formal_notice_dates(self, vals):
+        if not self.env.su and not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(self.env._("Only an accountant can set the formal notice dates."))
+        for move in self:
+            sent = vals.get("dunning_formal_notice_date", move.dunning_formal_notice_date)
+            received = vals.get(
+                "dunning_formal_notice_ack_date", move.dunning_formal_notice_ack_date
+            )
+            sent, received = fields.Date.to_date(sent), fields.Date.to_date(received)
+            if received and not sent:
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s: enter the day the formal notice was sent before the day "
+                        "it was received.",
+                        invoice=move.display_name,
+                    )
+                )
+            if sent and received and received < sent:
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s: the formal notice cannot be received before it was sent.",
+                        invoice=move.display_name,
+                    )
+                )
+
+    def _dunning_get_invoiced_penalties(self, posted_only=False):
+        """What was already invoiced of the penalties of these invoices, on penalty
+        invoices not cancelled (only posted ones with ``posted_only``).
+
+        :return: {move id: (interest in the invoice's currency, indemnity in the
+                 company's currency)}
+        """
+        if not self:
+            return {}
+        states = ("posted",) if posted_only else ("draft", "posted")
+        groups = (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("dunning_penalty_source_id", "in", self.ids),
+                    ("parent_state", "in", states),
+                    ("display_type", "=", "product"),
+                ],
+                ["dunning_penalty_source_id", "dunning_penalty_kind", "currency_id"],
+                ["price_subtotal:sum"],
+            )
+        )
+        result = {}
+        for source, kind, currency, amount in groups:
+            interest, indemnity = result.get(source.id, (0.0, 0.0))
+            if kind == "interest":
+                interest += currency._convert(
+                    amount, source.currency_id, source.company_id, self._dunning_today()
+                )
+            else:
+                indemnity += currency._convert(
+                    amount, source.company_id.currency_id, source.company_id, self._dunning_today()
+                )
+            result[source.id] = (interest, indemnity)
+        return result

@@ -19,7 +19,7 @@ class MissingRateError(UserError):
         super().__init__(message)
         self.rate_type = rate_type
         self.day = day
-        self.period = half_year_label(day)
+        self.period_start = half_year_start(day)
 
 
 class DunningInterestRate(models.Model):
@@ -60,16 +60,19 @@ class DunningInterestRate(models.Model):
         ("rate_positive", "CHECK(rate >= 0)", "A rate cannot be negative."),
     ]
 
+    @api.depends_context("lang")
     @api.depends("date_from", "date_to")
     def _compute_period(self):
+        lang = self.env.lang
         for record in self:
             if not (record.date_from and record.date_to):
                 record.period = False
             elif half_year_start(record.date_to) == record.date_from:
-                record.period = half_year_label(record.date_from)
+                record.period = half_year_label(record.date_from, lang)
             else:
                 record.period = (
-                    f"{half_year_label(record.date_from)} - {half_year_label(record.date_to)}"
+                    f"{half_year_label(record.date_from, lang)} - "
+                    f"{half_year_label(record.date_to, lang)}"
                 )
 
     @api.depends("rate_type", "period", "rate")
@@ -156,8 +159,24 @@ class DunningInterestRate(models.Model):
         return lookup
 
     @api.model
+    def _get_latest_rate(self, rate_type, day):
+        """The rate of ``rate_type`` of the latest period starting on or before
+        ``day``, for a check that cannot wait for the current period's rate.
+
+        :return: (rate, first day of its period), or (None, None) if there is none
+        """
+        record = self.sudo().search(
+            [("rate_type", "=", rate_type), ("date_from", "<=", day)],
+            order="date_from desc",
+            limit=1,
+        )
+        if not record:
+            return None, None
+        return record.rate, record.date_from
+
+    @api.model
     def _get_missing_rate_message(self, rate_type, day):
-        period = half_year_label(day)
+        period = half_year_label(day, self.env.lang)
         start = fields.Date.to_string(half_year_start(day))
         if rate_type == "ecb":
             return self.env._(

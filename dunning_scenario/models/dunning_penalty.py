@@ -38,9 +38,11 @@ def half_year_end(day):
     return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
 
 
-def half_year_label(day):
-    """``2026 H2`` for any day of the second half of 2026."""
-    return f"{day.year} H{1 if day.month <= 6 else 2}"
+def half_year_label(day, lang=None):
+    """``2026 H2`` for any day of the second half of 2026; ``2026 S2`` in French
+    (semestre), whatever the language code's country (fr_FR, fr_BE...)."""
+    letter = "S" if (lang or "").startswith("fr") else "H"
+    return f"{day.year} {letter}{1 if day.month <= 6 else 2}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Piece:
     last_day: date
     base: float
     rate: float = 0.0
+    # First day of the half-year whose legal floor replaced a lower contractual
+    # rate (3 x the legal interest rate), None when the rate is not a floor.
+    floor_period: date | None = None
 
     @property
     def days(self):
@@ -100,6 +105,52 @@ def with_rates(pieces, rate_of):
     return [Piece(p.first_day, p.last_day, p.base, rate_of(p)) for p in pieces]
 
 
+def with_contract_rate(pieces, contract_rate, floor_of):
+    """Give each piece (lying in one half-year, see split_half_years) the
+    contractual rate, or the legal floor of its half-year ``floor_of(piece)``
+    when the contractual rate is below it (L441-10: at least 3 times the legal
+    interest rate). ``floor_of`` may raise: a floor that cannot be checked is
+    not assumed."""
+    result = []
+    for piece in pieces:
+        floor = floor_of(piece)
+        if round(floor - contract_rate, 2) > 0:
+            result.append(
+                Piece(
+                    piece.first_day,
+                    piece.last_day,
+                    piece.base,
+                    floor,
+                    half_year_start(piece.first_day),
+                )
+            )
+        else:
+            result.append(Piece(piece.first_day, piece.last_day, piece.base, contract_rate))
+    return result
+
+
+def allocate_payments(installments, payments):
+    """Allocate payments not matched in the books to the installments of one
+    invoice, earliest due first (Code civil 1342-10: a payment pays the debt
+    due), capped at what each installment still expects.
+
+    :param installments: [(due date, amount, [(payment date, amount paid)])]
+    :param payments: [(payment date, amount)]
+    :return: the installments with the allocated payments added
+    """
+    result = [(due, amount, list(paid)) for due, amount, paid in installments]
+    for day, left in sorted(payments):
+        for __, amount, paid in result:
+            room = amount - sum(value for __, value in paid)
+            if left <= 0:
+                break
+            if room > 0:
+                used = min(room, left)
+                paid.append((day, used))
+                left -= used
+    return result
+
+
 def merge_pieces(pieces):
     """Join consecutive pieces with the same base and rate (same interest, a
     shorter explanation: e.g. two half-years with the same ECB rate)."""
@@ -111,8 +162,11 @@ def merge_pieces(pieces):
             and last.last_day + ONE_DAY == piece.first_day
             and last.base == piece.base
             and last.rate == piece.rate
+            and last.floor_period == piece.floor_period
         ):
-            result[-1] = Piece(last.first_day, piece.last_day, piece.base, piece.rate)
+            result[-1] = Piece(
+                last.first_day, piece.last_day, piece.base, piece.rate, piece.floor_period
+            )
         else:
             result.append(piece)
     return result

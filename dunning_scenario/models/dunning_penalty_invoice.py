@@ -1,5 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Invoicing the late-payment penalties of a sent reminder."""
+"""Invoicing late-payment penalties: those of a sent reminder, or those of
+invoices paid late (dunning.paid.late)."""
+
+from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
@@ -14,14 +17,7 @@ class DunningReminder(models.Model):
         number of reminders; its interest is invoiced for what accrued since the
         last penalty invoice (penalties on a reminder run from the due date)."""
         self.ensure_one()
-        if not self.company_id.dunning_invoice_penalties:
-            raise UserError(
-                self.env._(
-                    "Invoicing the penalties is not enabled for %(company)s: see Settings > "
-                    "Invoicing > Payment Reminders.",
-                    company=self.company_id.name,
-                )
-            )
+        self.company_id._dunning_check_invoice_penalties()
         if self.state != "sent":
             raise UserError(
                 self.env._(
@@ -47,91 +43,141 @@ class DunningReminder(models.Model):
                 )
             )
         lines = self.line_ids.filtered(
-            lambda line: line.kind != "credit" and (line.penalty_amount or line.indemnity_amount)
+            lambda line: line.kind != "credit"
+            and (line.penalty_amount_currency or line.indemnity_amount)
         )
-        invoiced = self._dunning_get_invoiced_penalties(lines.move_id)
+        invoiced = lines.move_id._dunning_get_invoiced_penalties()
         env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
-        currency = self.currency_id
-        invoice_line_vals, line_updates = [], {}
+        items, line_updates = [], {}
         for line in lines:
-            interest_done, indemnity_done = invoiced.get(line.move_id, (0.0, 0.0))
-            interest = currency.round(line.penalty_amount - interest_done)
+            move = line.move_id
+            currency = move.currency_id
+            interest_done, indemnity_done = invoiced.get(move.id, (0.0, 0.0))
+            gross = line.penalty_amount_currency + line.penalty_deducted_currency
+            interest = currency.round(gross - interest_done)
             indemnity = 0.0 if indemnity_done else line.indemnity_amount
             if currency.compare_amounts(interest, 0) > 0:
                 label = env._(
                     "Late-payment interest on %(invoice)s: %(basis)s",
-                    invoice=line.move_id.name,
+                    invoice=move.name,
                     basis=line.penalty_note,
                 )
-                if interest_done:
+                extra = currency.round(interest_done - line.penalty_deducted_currency)
+                if currency.compare_amounts(extra, 0) > 0:
                     label = env._(
                         "%(label)s; less %(amount)s already invoiced",
                         label=label,
-                        amount=tools.formatLang(env, interest_done, currency_obj=currency),
+                        amount=tools.formatLang(env, extra, currency_obj=currency),
                     )
-                invoice_line_vals.append(self._prepare_penalty_invoice_line_vals(label, interest))
+                items.append(self._prepare_penalty_item(move, "interest", interest, label))
             else:
                 interest = 0.0
-            if currency.compare_amounts(indemnity, 0) > 0:
-                invoice_line_vals.append(
-                    self._prepare_penalty_invoice_line_vals(
-                        env._(
-                            "Flat indemnity for recovery costs, invoice %(invoice)s paid late "
-                            "(outside the scope of VAT)",
-                            invoice=line.move_id.name,
-                        ),
-                        indemnity,
+            if line.company_currency_id.compare_amounts(indemnity, 0) > 0:
+                items.append(
+                    self._prepare_penalty_item(
+                        move, "indemnity", indemnity, self._get_indemnity_label(env, move)
                     )
                 )
             if interest or indemnity:
                 line_updates[line] = {
-                    "penalty_invoiced_amount": interest,
+                    "penalty_invoiced_amount": move.currency_id._convert(
+                        interest, self.company_id.currency_id, self.company_id, self.date
+                    ),
                     "indemnity_invoiced_amount": indemnity,
                 }
-        if not invoice_line_vals:
+        if not items:
             raise UserError(
                 self.env._(
                     "Nothing left to invoice: the penalties and indemnities of these invoices "
                     "were already invoiced."
                 )
             )
-        Journal = self.env["account.journal"]
-        journal = Journal.search(
-            [*Journal._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
-        )
-        if not journal.default_account_id:
-            raise UserError(
-                self.env._(
-                    "No sales journal with an income account in %(company)s to invoice the "
-                    "penalties.",
-                    company=self.company_id.name,
-                )
-            )
-        invoice = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.partner_id.id,
-                    "journal_id": journal.id,
-                    "currency_id": currency.id,
-                    "invoice_origin": self.name,
-                    "invoice_line_ids": [
-                        fields.Command.create({**vals, "account_id": journal.default_account_id.id})
-                        for vals in invoice_line_vals
-                    ],
-                }
-            )
+        invoices = self._dunning_create_penalty_invoices(
+            self.partner_id, self.company_id, items, self.name
         )
         for line, vals in line_updates.items():
             # Bookkeeping of what was invoiced, not a change of what was claimed.
             line._dunning_write_proof(vals)
-        self._dunning_write_proof({"penalty_invoice_id": invoice.id})
+        main = invoices.filtered(lambda inv: inv.currency_id == self.currency_id)[:1]
+        self._dunning_write_proof({"penalty_invoice_id": (main or invoices[:1]).id})
         self._message_log(
-            body=self.env._("Penalty invoice %(invoice)s created.", invoice=invoice.display_name)
+            body=self.env._(
+                "Penalty invoice %(invoice)s created.",
+                invoice=", ".join(invoices.mapped("display_name")),
+            )
         )
         return self.action_view_penalty_invoice()
+
+    @api.model
+    def _get_indemnity_label(self, env, move):
+        return env._(
+            "Flat indemnity for recovery costs, invoice %(invoice)s paid late "
+            "(outside the scope of VAT)",
+            invoice=move.name,
+        )
+
+    @api.model
+    def _prepare_penalty_item(self, move, kind, amount, label):
+        """One line to invoice: ``kind`` 'interest' (in the invoice's currency) or
+        'indemnity' (in the company's currency, the law's euros)."""
+        currency = move.currency_id if kind == "interest" else move.company_id.currency_id
+        return {"move": move, "kind": kind, "amount": amount, "currency": currency, "label": label}
+
+    @api.model
+    def _dunning_create_penalty_invoices(self, partner, company, items, origin):
+        """Create the draft penalty invoices of ``items`` (see _prepare_penalty_item),
+        one per currency: interest stays in its invoice's currency, the flat
+        indemnity in the company's.
+
+        :return: the invoices (account.move)
+        """
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale")],
+            limit=1,
+        )
+        accounts = {
+            kind: company._dunning_get_penalty_account(kind) or journal.default_account_id
+            for kind in ("interest", "indemnity")
+        }
+        if not all(accounts.values()):
+            raise UserError(
+                self.env._(
+                    "No income account to invoice the penalties in %(company)s: choose them in "
+                    "Settings > Invoicing > Payment Reminders.",
+                    company=company.name,
+                )
+            )
+        by_currency = defaultdict(list)
+        for item in items:
+            by_currency[item["currency"]].append(item)
+        vals_list = []
+        for currency, currency_items in by_currency.items():
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "currency_id": currency.id,
+                    "invoice_origin": origin,
+                    "dunning_is_penalty_invoice": True,
+                    # Reminded for its own amount only if the company wants it.
+                    "dunning_excluded": not company.dunning_remind_penalty_invoices,
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                **self._prepare_penalty_invoice_line_vals(
+                                    item["label"], item["amount"]
+                                ),
+                                "account_id": accounts[item["kind"]].id,
+                                "dunning_penalty_source_id": item["move"].id,
+                                "dunning_penalty_kind": item["kind"],
+                            }
+                        )
+                        for item in currency_items
+                    ],
+                }
+            )
+        return self.env["account.move"].with_company(company).create(vals_list)
 
     def _prepare_penalty_invoice_line_vals(self, label, amount):
         # No tax: interest and the flat indemnity are compensation, outside the
@@ -142,21 +188,3 @@ class DunningReminder(models.Model):
             "price_unit": amount,
             "tax_ids": [fields.Command.clear()],
         }
-
-    @api.model
-    def _dunning_get_invoiced_penalties(self, moves):
-        """What was already invoiced of each invoice's penalties, by penalty
-        invoices not cancelled.
-
-        :return: {account.move: (interest, indemnity)} in company currency
-        """
-        groups = self.env["dunning.reminder.line"]._read_group(
-            [
-                ("move_id", "in", moves.ids),
-                ("reminder_id.penalty_invoice_id", "!=", False),
-                ("reminder_id.penalty_invoice_id.state", "!=", "cancel"),
-            ],
-            ["move_id"],
-            ["penalty_invoiced_amount:sum", "indemnity_invoiced_amount:sum"],
-        )
-        return {move: (interest, indemnity) for move, interest, indemnity in groups}

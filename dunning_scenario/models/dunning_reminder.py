@@ -412,10 +412,10 @@ class DunningReminder(models.Model):
             )
             reminder.penalty_missing_rate = any(lines.mapped("penalty_error"))
 
-    @api.depends("line_ids.penalty_error", "line_ids.penalty_note")
+    @api.depends("line_ids.penalty_error", "line_ids.penalty_error_message")
     def _compute_penalty_missing_message(self):
         for reminder in self:
-            notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_note")
+            notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_error_message")
             reminder.penalty_missing_message = " / ".join(dict.fromkeys(notes)) or False
 
     @api.depends(
@@ -812,7 +812,10 @@ class DunningReminder(models.Model):
         new_credits = self._dunning_get_new_credit_lines()
         invoice_bodies, partner_bodies = {}, defaultdict(list)
         for reminder in self:
-            debit_lines = reminder.line_ids.filtered(lambda line: line.kind != "credit")
+            # Invoices paid late (their penalties claimed) are paid on purpose.
+            debit_lines = reminder.line_ids.filtered(
+                lambda line: line.kind not in ("credit", "paid_late")
+            )
             settled = debit_lines.filtered(
                 lambda line: (
                     line.move_id
@@ -834,7 +837,7 @@ class DunningReminder(models.Model):
                     )
                 )
             )
-            credit_lines = reminder.line_ids - debit_lines
+            credit_lines = reminder.line_ids.filtered(lambda line: line.kind == "credit")
             used = credit_lines.filtered(
                 lambda line: (
                     not line.move_line_id

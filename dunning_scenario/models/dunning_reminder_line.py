@@ -15,6 +15,8 @@ PENALTY_FIELDS = (
     "penalty_rate",
     "penalty_note",
     "penalty_error",
+    "penalty_error_message",
+    "penalty_deducted_currency",
 )
 
 
@@ -106,6 +108,21 @@ class DunningReminderLine(models.Model):
         store=True,
         help="An interest rate needed for this invoice is missing: see the basis.",
     )
+    penalty_deducted_currency = fields.Monetary(
+        string="Interest Already Invoiced",
+        currency_field="currency_id",
+        compute="_compute_penalty",
+        store=True,
+        help="Interest of this invoice already on posted penalty invoices, left out of "
+        "the penalties claimed here (the penalty invoice is claimed for itself).",
+    )
+    penalty_error_message = fields.Char(
+        string="Why Not Computed",
+        compute="_compute_penalty",
+        store=True,
+        help="Which rate to enter for the penalties to be computed (for the accountant: "
+        "customer documents state the legal basis only).",
+    )
     penalty_invoiced_amount = fields.Monetary(
         string="Interest Invoiced",
         currency_field="company_currency_id",
@@ -136,8 +153,18 @@ class DunningReminderLine(models.Model):
     # _dunning_flush_penalties). Hence no dependency on the scenario, the
     # company's settings or the invoice's payments either. A draft reminder is
     # recomputed when its date or amounts are refreshed before sending, and
-    # when rates or settings change (_dunning_recompute_draft_penalties).
-    @api.depends("reminder_id.date", "move_id", "kind", "level_id", "amount_residual")
+    # when rates, settings or formal-notice dates change
+    # (_dunning_recompute_draft_penalties).
+    # The other lines of the reminder count too: a payment not matched (a credit
+    # line) may pay the customer's single open invoice (_dunning_get_unmatched_payments).
+    @api.depends(
+        "reminder_id.date",
+        "move_id",
+        "kind",
+        "level_id",
+        "amount_residual",
+        "reminder_id.line_ids.amount_residual",
+    )
     def _compute_penalty(self):
         frozen = self.filtered(lambda line: line.id and line.reminder_id.state == "sent")
         empty = self._dunning_empty_penalty()
@@ -152,9 +179,20 @@ class DunningReminderLine(models.Model):
             return
         rate_of = self.env["dunning.interest.rate"]._get_rate_lookup()
         installments = lines.move_id._dunning_get_installments()
+        # Posted penalty invoices are open invoices of their own on the reminder:
+        # what they invoiced is not claimed a second time on the late invoice.
+        invoiced = lines.move_id._dunning_get_invoiced_penalties(posted_only=True)
+        unmatched = lines.reminder_id._dunning_get_unmatched_payments()
         for line in lines:
             move_installments = installments.get(line.move_id.id, [])
-            line.update(line._dunning_compute_penalty(rate_of, move_installments))
+            target, payments = unmatched.get(line.reminder_id.id, (False, []))
+            if target == line.move_id.id:
+                move_installments = penalty.allocate_payments(move_installments, payments)
+            line.update(
+                line._dunning_compute_penalty(
+                    rate_of, move_installments, invoiced.get(line.move_id.id, (0.0, 0.0))
+                )
+            )
 
     @api.model
     def _dunning_empty_penalty(self):
@@ -165,39 +203,78 @@ class DunningReminderLine(models.Model):
             "penalty_rate": 0.0,
             "penalty_note": False,
             "penalty_error": False,
+            "penalty_error_message": False,
+            "penalty_deducted_currency": 0.0,
         }
 
-    def _dunning_compute_penalty(self, rate_of, installments):
-        """Penalties of this invoice line on the reminder's date.
+    def _dunning_compute_penalty(self, rate_of, installments, invoiced=(0.0, 0.0)):
+        """Penalties of this invoice line on the reminder's date (see
+        _dunning_get_penalty_values)."""
+        self.ensure_one()
+        reminder = self.reminder_id
+        return self._dunning_get_penalty_values(
+            self.move_id,
+            reminder.date,
+            reminder.scenario_id.debtor_type,
+            reminder.partner_id.lang or self.env.lang,
+            rate_of,
+            installments,
+            invoiced=invoiced,
+            notice_level=self.level_id.is_formal_notice,
+        )
+
+    @api.model
+    def _dunning_get_penalty_values(
+        self,
+        move,
+        end,
+        debtor,
+        lang,
+        rate_of,
+        installments,
+        invoiced=(0.0, 0.0),
+        notice_level=False,
+    ):
+        """Penalties owed for the invoice ``move`` on the day ``end``.
 
         * business: from the day after each due date, ECB rate in force on the
-          first day of each half-year + 10 points (or the company's contractual
-          rate), and the flat indemnity;
+          first day of each half-year + 10 points; or the contractual rate agreed
+          for the invoice (customer's, else company's, from their start date),
+          raised to the legal floor (3 x the legal interest rate) of each
+          half-year where it is below; and the flat indemnity;
         * public buyer: ECB rate in force on the first day of the half-year in
           which lateness started + 8 points, for the whole period, and the flat
           indemnity;
         * consumer: legal rate (other cases) of each half-year, only from the
-          day after the invoice's formal notice; no indemnity.
+          day after the formal notice reached the customer (its acknowledgement
+          date, else the day it was sent); no indemnity.
+
+        A penalty invoice bears neither interest nor indemnity (D441-5: one
+        indemnity per late commercial invoice; Code civil 1343-2: no interest on
+        interest without a contract or a judge).
 
         Interest is computed in the invoice's currency piece by piece (each
         payment lowers the base, see dunning_penalty), rounded to the cent for
-        the invoice, then converted to the company's currency at the reminder's
-        date. The flat indemnity is stated in EUR, the currency the law sets it
-        in, whatever the invoice's currency (see res.company).
+        the invoice, less what posted penalty invoices already invoiced
+        (``invoiced``), then converted to the company's currency at ``end``. The
+        flat indemnity is set in EUR by law (see res.company), stated unless
+        already invoiced.
 
         :param rate_of: function (rate type, day) -> rate, from _get_rate_lookup
         :param installments: [(due date, amount, [(payment date, amount)])]
+        :param invoiced: (interest in the invoice's currency, indemnity) invoiced
         :return: values of PENALTY_FIELDS
         """
-        self.ensure_one()
-        reminder = self.reminder_id
-        company = reminder.company_id
-        move = self.move_id
+        company = move.company_id
         currency = move.currency_id
-        end = reminder.date
-        debtor = reminder.scenario_id.debtor_type
-        env = self.with_context(lang=reminder.partner_id.lang or self.env.lang).env
+        env = self.with_context(lang=lang).env
         vals = self._dunning_empty_penalty()
+        if move.dunning_is_penalty_invoice:
+            vals["penalty_note"] = env._(
+                "Invoice of late-payment penalties: it bears no interest and no flat "
+                "indemnity of its own."
+            )
+            return vals
         late = [
             (due, amount, payments)
             for due, amount, payments in installments
@@ -205,15 +282,16 @@ class DunningReminderLine(models.Model):
         ]
         if not late:
             return vals
-        if debtor in ("business", "public"):
+        interest_done, indemnity_done = invoiced
+        if debtor in ("business", "public") and not indemnity_done:
             # Owed from the first day late, so stated on every reminder of the
-            # invoice; it is invoiced once per invoice (action_invoice_penalties).
+            # invoice until it is invoiced, once per invoice.
             vals["indemnity_amount"] = company._dunning_get_indemnity_amount(end)
         try:
             if debtor == "consumer":
-                notice = move.dunning_formal_notice_date
+                notice = move.dunning_formal_notice_ack_date or move.dunning_formal_notice_date
                 if not notice or notice >= end:
-                    if self.level_id.is_formal_notice:
+                    if notice_level:
                         vals["penalty_note"] = env._("Legal interest runs from this formal notice.")
                     else:
                         vals["penalty_note"] = env._("No legal interest before a formal notice.")
@@ -237,47 +315,95 @@ class DunningReminderLine(models.Model):
                     pieces += penalty.with_rates(
                         penalty.late_pieces(due, end, amount, payments), lambda p, r=rate: r
                     )
-            elif company.dunning_penalty_rate_mode == "contract":
-                rate = company.dunning_contract_rate
-                pieces = []
-                for due, amount, payments in late:
-                    pieces += penalty.with_rates(
-                        penalty.late_pieces(due, end, amount, payments), lambda p, r=rate: r
-                    )
             else:
+                contract = company._dunning_get_contract_rate(
+                    move.commercial_partner_id, move.invoice_date or move.date
+                )
                 pieces = []
                 for due, amount, payments in late:
-                    pieces += penalty.with_rates(
-                        penalty.split_half_years(penalty.late_pieces(due, end, amount, payments)),
-                        lambda p: rate_of("ecb", penalty.half_year_start(p.first_day))
-                        + penalty.BUSINESS_ECB_MARGIN,
+                    split = penalty.split_half_years(
+                        penalty.late_pieces(due, end, amount, payments)
                     )
+                    if contract is None:
+                        pieces += penalty.with_rates(
+                            split,
+                            lambda p: rate_of("ecb", penalty.half_year_start(p.first_day))
+                            + penalty.BUSINESS_ECB_MARGIN,
+                        )
+                    else:
+                        pieces += penalty.with_contract_rate(
+                            split,
+                            contract,
+                            lambda p: round(
+                                3 * rate_of("legal_other", penalty.half_year_start(p.first_day)), 2
+                            ),
+                        )
         except MissingRateError as error:
-            vals["penalty_error"] = True
-            vals["penalty_note"] = env._(
-                "Not computed: rate for %(period)s missing (%(rate)s)",
-                period=error.period,
-                rate=dict(
-                    self.env["dunning.interest.rate"]
-                    ._fields["rate_type"]
-                    ._description_selection(env)
-                )[error.rate_type],
-            )
+            vals.update(self._dunning_get_missing_rate_values(env, error, debtor))
             return vals
         pieces = penalty.merge_pieces(pieces)
         if not pieces:
             return vals
-        amount = currency.round(penalty.total_interest(pieces))
+        interest_done = min(interest_done, currency.round(penalty.total_interest(pieces)))
+        amount = currency.round(penalty.total_interest(pieces) - interest_done)
+        vals["penalty_deducted_currency"] = interest_done
         vals["penalty_amount_currency"] = amount
         vals["penalty_amount"] = currency._convert(amount, company.currency_id, company, end)
         vals["penalty_rate"] = pieces[-1].rate
-        vals["penalty_note"] = "; ".join(
-            self._dunning_penalty_piece_text(env, piece, currency) for piece in pieces
+        note = "; ".join(
+            self._dunning_penalty_piece_text(env, piece, currency, lang) for piece in pieces
         )
+        if interest_done:
+            note = env._(
+                "%(basis)s; less %(amount)s already invoiced",
+                basis=note,
+                amount=formatLang(env, interest_done, currency_obj=currency),
+            )
+        vals["penalty_note"] = note
         return vals
 
     @api.model
-    def _dunning_penalty_piece_text(self, env, piece, currency):
+    def _dunning_get_missing_rate_values(self, env, error, debtor):
+        """A missing rate: the accountant is told which one to enter (in the UI);
+        the customer is told the legal basis, never a made-up amount nor an
+        internal word."""
+        labels = dict(
+            self.env["dunning.interest.rate"]._fields["rate_type"]._description_selection(self.env)
+        )
+        customer_period = penalty.half_year_label(error.period_start, env.lang)
+        if debtor == "consumer":
+            note = env._(
+                "Interest at the legal rate is due from the formal notice (French Civil Code, "
+                "article 1231-6); its amount for %(period)s will be stated once the legal rate "
+                "of that half-year is published.",
+                period=customer_period,
+            )
+        elif debtor == "public":
+            note = env._(
+                "Moratory interest is due from the day after the payment deadline (French "
+                "Public Procurement Code, article L2192-13); its amount for %(period)s will be "
+                "stated once the reference rate of that half-year is published.",
+                period=customer_period,
+            )
+        else:
+            note = env._(
+                "Late-payment penalties are due from the day after the due date (French "
+                "Commercial Code, article L441-10); their amount for %(period)s will be stated "
+                "once the reference rate of that half-year is published.",
+                period=customer_period,
+            )
+        return {
+            "penalty_error": True,
+            "penalty_note": note,
+            "penalty_error_message": self.env._(
+                "Not computed: rate for %(period)s missing (%(rate)s)",
+                period=penalty.half_year_label(error.period_start, self.env.lang),
+                rate=labels[error.rate_type],
+            ),
+        }
+
+    @api.model
+    def _dunning_penalty_piece_text(self, env, piece, currency, lang=None):
         values = {
             "rate": formatLang(env, piece.rate, digits=2),
             "base": formatLang(env, piece.base, currency_obj=currency),
@@ -285,6 +411,20 @@ class DunningReminderLine(models.Model):
             "last": format_date(env, piece.last_day),
             "days": piece.days,
         }
+        if piece.floor_period:
+            values["period"] = penalty.half_year_label(piece.floor_period, lang or env.lang)
+            if piece.days == 1:
+                return env._(
+                    "%(rate)s %% a year (legal floor of %(period)s: 3 times the legal interest "
+                    "rate, above the contractual rate) on %(base)s on %(first)s (1 day)",
+                    **values,
+                )
+            return env._(
+                "%(rate)s %% a year (legal floor of %(period)s: 3 times the legal interest "
+                "rate, above the contractual rate) on %(base)s from %(first)s to %(last)s "
+                "(%(days)s days)",
+                **values,
+            )
         if piece.days == 1:
             return env._("%(rate)s %% a year on %(base)s on %(first)s (1 day)", **values)
         return env._(
@@ -292,17 +432,21 @@ class DunningReminderLine(models.Model):
         )
 
     @api.model
-    def _dunning_recompute_draft_penalties(self, companies=None):
-        """Recompute the penalties of the reminders still to send (rates or
-        settings changed); sent reminders keep what they claimed."""
+    def _dunning_recompute_draft_penalties(self, companies=None, moves=None):
+        """Recompute the penalties of the reminders still to send (rates,
+        settings or formal-notice dates changed); sent reminders keep what they
+        claimed."""
         domain = [("reminder_id.state", "=", "draft"), ("kind", "!=", "credit")]
         if companies is not None:
             domain.append(("company_id", "in", companies.ids))
+        if moves is not None:
+            domain.append(("move_id", "in", moves.ids))
         lines = self.sudo().search(domain)
         for fname in PENALTY_FIELDS:
             self.env.add_to_compute(self._fields[fname], lines)
         # The reminders' totals follow.
         lines.modified(PENALTY_FIELDS)
+        self.env["dunning.paid.late"]._dunning_recompute_open(companies, moves)
 
     def _dunning_flush_penalties(self):
         """Finish the pending penalty computations of these lines now, e.g. before

@@ -9,6 +9,7 @@ SCHEDULE_FIELDS = {
     "min_amount",
     "min_interval_days",
     "sequence",
+    "debtor_type",
 }
 
 

@@ -1,5 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -34,3 +34,28 @@ class ResConfigSettings(models.TransientModel):
     dunning_invoice_penalties = fields.Boolean(
         related="company_id.dunning_invoice_penalties", readonly=False
     )
+    dunning_contract_rate_date = fields.Date(
+        related="company_id.dunning_contract_rate_date", readonly=False
+    )
+    dunning_contract_rate_warning = fields.Char(related="company_id.dunning_contract_rate_warning")
+    dunning_interest_account_id = fields.Many2one(
+        related="company_id.dunning_interest_account_id", readonly=False
+    )
+    dunning_indemnity_account_id = fields.Many2one(
+        related="company_id.dunning_indemnity_account_id", readonly=False
+    )
+    dunning_remind_penalty_invoices = fields.Boolean(
+        related="company_id.dunning_remind_penalty_invoices", readonly=False
+    )
+    dunning_claim_paid_late = fields.Boolean(
+        related="company_id.dunning_claim_paid_late", readonly=False
+    )
+
+    @api.onchange("dunning_penalty_rate_mode", "dunning_contract_rate")
+    def _onchange_dunning_contract_rate(self):
+        if self.dunning_penalty_rate_mode != "contract":
+            return None
+        __, __, warning = self.env["res.company"]._dunning_get_contract_floor()
+        if warning:
+            return {"warning": {"title": self.env._("Legal rate missing"), "message": warning}}
+        return None

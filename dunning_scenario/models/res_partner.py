@@ -30,6 +30,22 @@ class ResPartner(models.Model):
         tracking=True,
         help="Accountant in charge of this customer's reminders and phone calls.",
     )
+    # Late-payment penalty rate agreed with this customer (French law: at least
+    # 3 times the legal interest rate, checked per half-year when computing).
+    dunning_contract_rate = fields.Float(
+        string="Contractual Penalty Rate (%)",
+        digits=(16, 2),
+        company_dependent=True,
+        tracking=True,
+        help="Annual late-payment rate agreed with this customer, replacing the company's "
+        "for its invoices dated from the start date. Empty: the company's rate.",
+    )
+    dunning_contract_rate_date = fields.Date(
+        string="Contractual Rate Since",
+        company_dependent=True,
+        help="The customer's rate applies to its invoices dated from this day. Empty: "
+        "all its invoices.",
+    )
     dunning_reminder_ids = fields.One2many("dunning.reminder", "partner_id", string="Reminders")
     dunning_reminder_count = fields.Integer(compute="_compute_dunning_reminder_count")
 
@@ -96,15 +112,32 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_reminder_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.constrains("dunning_contract_rate")
+    def _check_dunning_contract_rate(self):
+        for partner in self.filtered("dunning_contract_rate"):
+            self.env["res.company"]._dunning_check_contract_rate_floor(
+                partner.dunning_contract_rate
+            )
+
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["dunning_excluded", "dunning_responsible_id"]
+        return super()._commercial_fields() + [
+            "dunning_excluded",
+            "dunning_responsible_id",
+            "dunning_contract_rate",
+            "dunning_contract_rate_date",
+        ]
 
     def write(self, vals):
         res = super().write(vals)
         if {"dunning_scenario_id", "category_id", "dunning_excluded"} & set(vals):
             # Categories are shared by all companies: re-plan everywhere.
             self.env["account.move"]._dunning_reset_schedule(partners=self.commercial_partner_id)
+        if {"dunning_contract_rate", "dunning_contract_rate_date"} & set(vals):
+            moves = self.env["account.move"].search(
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
+            )
+            self.env["dunning.reminder.line"]._dunning_recompute_draft_penalties(moves=moves)
         return res
 
     def action_view_dunning_reminders(self):

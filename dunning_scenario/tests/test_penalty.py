@@ -200,14 +200,21 @@ class TestPenalty(DunningCommon):
         with self.assertRaises(ValidationError) as refused:
             self._set_contract_rate(11.12, day="2025-05-01")
         self.assertIn("i.e. 11.13 %", str(refused.exception))
-        # In 2026 H2 the legal rate is missing: the error says which one to enter.
-        with self.assertRaises(UserError) as refused:
-            self._set_contract_rate(15.0, day="2026-11-22")
-        self.assertEqual(
-            str(refused.exception),
-            "No legal interest rate (other cases) for 2026 H2 (from 2026-07-01): enter it in "
-            "Accounting > Configuration > Interest Rates.",
-        )
+        # In 2026 H2 the legal rate is missing: the rate is checked against the
+        # latest half-year known, 2026 H1 (floor 7.86 %), with a warning.
+        with self.assertRaises(ValidationError) as refused:
+            self._set_contract_rate(5.0, day="2026-11-22")
+        self.assertIn("in force on 2026-01-01, i.e. 7.86 %", str(refused.exception))
+        self._set_contract_rate(15.0, day="2026-11-22")
+        self.assertEqual(self.company.dunning_contract_rate, 15.0)
+        with self._frozen("2026-11-22"):
+            self.company.invalidate_recordset(["dunning_contract_rate_warning"])
+            self.assertEqual(
+                self.company.dunning_contract_rate_warning,
+                "The legal interest rate of 2026 H2 is not entered yet: the contractual rate "
+                "was checked against that of 2026 H1. Each half-year's floor is checked again "
+                "when penalties are computed.",
+            )
 
     # ------------------------------------------------------------------
     # Public buyers: ECB + 8 points, fixed when lateness starts
@@ -411,9 +418,17 @@ class TestPenalty(DunningCommon):
         line = self._line(reminder, invoice)
         self.assertTrue(line.penalty_error)
         self.assertEqual(line.penalty_amount, 0.0)
+        # The accountant is told which rate to enter; the customer documents
+        # state the legal basis only, with no amount and no internal word.
+        self.assertEqual(
+            line.penalty_error_message,
+            "Not computed: rate for 2026 H2 missing (ECB main refinancing rate)",
+        )
         self.assertEqual(
             line.penalty_note,
-            "Not computed: rate for 2026 H2 missing (ECB main refinancing rate)",
+            "Late-payment penalties are due from the day after the due date (French Commercial "
+            "Code, article L441-10); their amount for 2026 H2 will be stated once the reference "
+            "rate of that half-year is published.",
         )
         # The indemnity needs no rate.
         self.assertEqual(line.indemnity_amount, 40.0)

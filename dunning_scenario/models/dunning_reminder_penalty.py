@@ -1,0 +1,153 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The penalty side of a reminder: payments received but not matched, and the
+formal-notice dates of its invoices."""
+
+from odoo import api, fields, models
+from odoo.tools.misc import format_date, formatLang
+
+
+class DunningReminder(models.Model):
+    _inherit = "dunning.reminder"
+
+    penalty_unmatched_warning = fields.Char(
+        string="Unmatched Payments",
+        compute="_compute_penalty_unmatched",
+        help="Payments received but not matched with an invoice, which the penalties "
+        "could not take into account.",
+    )
+    penalty_unmatched_note = fields.Char(
+        string="Unmatched Payments Note",
+        compute="_compute_penalty_unmatched",
+        help="The same, in the customer's language, for the customer documents.",
+    )
+
+    @api.depends("line_ids.kind", "line_ids.amount_residual", "line_ids.move_id")
+    def _compute_penalty_unmatched(self):
+        allocated = self._dunning_get_unmatched_payments()
+        for reminder in self:
+            payments = reminder._dunning_get_unmatched_payment_lines()
+            if not payments or reminder.id in allocated:
+                reminder.penalty_unmatched_warning = False
+                reminder.penalty_unmatched_note = False
+                continue
+            env = reminder.with_context(lang=reminder.partner_id.lang or self.env.lang).env
+            texts = {}
+            for lang_env in (self.env, env):
+                texts[lang_env] = ", ".join(
+                    lang_env._(
+                        "%(amount)s received on %(date)s",
+                        amount=formatLang(
+                            lang_env, -line.amount_residual, currency_obj=line.currency_id
+                        ),
+                        date=format_date(lang_env, line.date),
+                    )
+                    for line in payments
+                )
+            reminder.penalty_unmatched_warning = self.env._(
+                "Payments not matched with an invoice (%(payments)s): the penalties assume "
+                "they are not applied yet. Match them with the invoices they pay, then "
+                "refresh the reminder.",
+                payments=texts[self.env],
+            )
+            reminder.penalty_unmatched_note = env._(
+                "Your payments %(payments)s are deducted from the net amount due; the "
+                "penalties will be reduced once we have allocated them to your invoices.",
+                payments=texts[env],
+            )
+
+    def _dunning_get_unmatched_payment_lines(self):
+        """Credit lines of this reminder that are payments (not credit notes)."""
+        self.ensure_one()
+        return self.line_ids.filtered(
+            lambda line: line.kind == "credit"
+            and line.move_id.move_type == "entry"
+            and line.currency_id.compare_amounts(line.amount_residual, 0) < 0
+        )
+
+    def _dunning_get_unmatched_payments(self):
+        """Payments received and not matched, that pay the customer's single open
+        invoice (Code civil 1342-10: a payment pays the debt due).
+
+        :return: {reminder id: (invoice id, [(payment date, amount in the
+                 invoice's currency)])}, only for reminders whose customer has
+                 exactly one open invoice, listed on the reminder, in the
+                 payments' currency
+        """
+        reminders = self.filtered("id")
+        if not reminders:
+            return {}
+        Move = self.env["account.move"]
+        counts = Move.sudo()._read_group(
+            Move._get_dunning_open_domain()
+            + [
+                ("commercial_partner_id", "in", reminders.partner_id.ids),
+                ("company_id", "in", reminders.company_id.ids),
+            ],
+            ["commercial_partner_id", "company_id"],
+            ["id:array_agg"],
+        )
+        single = {
+            (partner.id, company.id): ids[0] for partner, company, ids in counts if len(ids) == 1
+        }
+        result = {}
+        for reminder in reminders:
+            move_id = single.get((reminder.partner_id.id, reminder.company_id.id))
+            debit = reminder.line_ids.filtered(
+                lambda line, m=move_id: line.kind in ("level", "overdue") and line.move_id.id == m
+            )
+            payments = reminder._dunning_get_unmatched_payment_lines()
+            if not (move_id and debit and payments):
+                continue
+            if any(line.currency_id != debit.move_id.currency_id for line in payments):
+                continue
+            result[reminder.id] = (
+                move_id,
+                [(line.date, -line.amount_residual) for line in payments],
+            )
+        return result
+
+    def action_set_formal_notice_dates(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Formal Notice Dates"),
+            "res_model": "dunning.formal.notice.date",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_reminder_id": self.id},
+        }
+
+    @api.model
+    def _prepare_reminder_vals(self, partner, scenario, company_id, *args, **kwargs):
+        """Reminders also claim the penalties of the customer's invoices paid late
+        when the company wants it (business and public debtors)."""
+        vals = super()._prepare_reminder_vals(partner, scenario, company_id, *args, **kwargs)
+        company = self.env["res.company"].browse(company_id)
+        if not company.dunning_claim_paid_late or scenario.debtor_type == "consumer":
+            return vals
+        domain = [
+            ("partner_id", "=", partner.commercial_partner_id.id),
+            ("company_id", "=", company_id),
+            ("state", "=", "open"),
+        ]
+        if vals.get("currency_id"):
+            domain.append(("move_id.currency_id", "=", vals["currency_id"]))
+        for claim in self.env["dunning.paid.late"].sudo().search(domain):
+            move = claim.move_id
+            vals["line_ids"].append(
+                fields.Command.create(
+                    {
+                        "kind": "paid_late",
+                        "move_id": move.id,
+                        "name": move.name,
+                        "date": move.invoice_date,
+                        "date_due": move.invoice_date_due,
+                        "days_overdue": claim.days_late,
+                        "currency_id": move.currency_id.id,
+                        "amount_total": move.amount_total,
+                        "amount_residual": 0.0,
+                        "amount_residual_company": 0.0,
+                    }
+                )
+            )
+        return vals
