@@ -30,6 +30,7 @@
         "views/dunning_scenario_views.xml",
         "views/dunning_level_views.xml",
         "views/dunning_reminder_views.xml",
+        "views/dunning_run_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",

@@ -27,8 +27,150 @@ DB_ERRORS_TO_PROPAGATE = (psycopg2.OperationalError, psycopg2.errors.InFailedSql
 RETRY_MINUTES = 5
 
 
+class DunningRun(models.Model):
+    """The record of one daily run, per company and day: when it started and
+    ended, what it prepared and sent, what failed, batch by batch. It answers
+    "did the reminders run last night?" without reading server logs."""
+
+    _name = "dunning.run"
+    _description = "Daily Reminder Run"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    date = fields.Date(required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [("running", "In progress"), ("done", "Done"), ("failed", "Failed")],
+        default="running",
+        required=True,
+        readonly=True,
+        help="In progress: batches remain (the scheduled job calls itself again). Failed: "
+        "the last batch stopped on an error, see below; the job tries again at its next call.",
+    )
+    started_at = fields.Datetime(string="Started", readonly=True)
+    ended_at = fields.Datetime(string="Ended", readonly=True)
+    duration = fields.Float(
+        string="Duration (s)",
+        digits=(16, 1),
+        readonly=True,
+        help="Seconds spent working in the batches, waits between them excluded.",
+    )
+    batch_count = fields.Integer(string="Batches", readonly=True)
+    customer_count = fields.Integer(string="Customers Examined", readonly=True)
+    reminder_created_count = fields.Integer(string="Reminders Prepared", readonly=True)
+    reminder_sent_count = fields.Integer(string="Reminders Sent", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    error_log = fields.Text(
+        string="Error Log", readonly=True, help="One line per failure, newest last."
+    )
+    batch_log = fields.Text(string="Batch Log", readonly=True, help="One line per batch.")
+
+    _sql_constraints = [
+        (
+            "date_company_uniq",
+            "UNIQUE(date, company_id)",
+            "There is one daily run record per company and day.",
+        )
+    ]
+
+    @api.depends("date", "company_id")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = self.env._(
+                "Run of %(date)s", date=fields.Date.to_string(run.date) if run.date else ""
+            )
+
+    @api.model
+    def _get_today_runs(self, companies, today):
+        """The run records of these companies for ``today``, created when missing.
+
+        :return: {company id: dunning.run}
+        """
+        runs = self.sudo().search([("company_id", "in", companies.ids), ("date", "=", today)])
+        by_company = {run.company_id.id: run for run in runs}
+        missing = [company for company in companies if company.id not in by_company]
+        if missing:
+            now = fields.Datetime.now()
+            created = self.sudo().create(
+                [{"date": today, "company_id": c.id, "started_at": now} for c in missing]
+            )
+            by_company.update({run.company_id.id: run for run in created})
+        return by_company
+
+    def _log_batch(self, seconds, customers=None, created=None, sent=None, done=False):
+        """Add one batch to these run records (one per company).
+
+        :param customers, created, sent: {company id: count}
+        """
+        now = fields.Datetime.now()
+        for run in self:
+            company_id = run.company_id.id
+            counts = {
+                "customers": (customers or {}).get(company_id, 0),
+                "created": (created or {}).get(company_id, 0),
+                "sent": (sent or {}).get(company_id, 0),
+            }
+            line = self.env._(
+                "%(time)s batch %(batch)s: %(customers)s customers examined, %(created)s "
+                "reminders prepared, %(sent)s sent, %(seconds).1f s",
+                time=fields.Datetime.to_string(now)[11:],
+                batch=run.batch_count + 1,
+                seconds=seconds,
+                **counts,
+            )
+            vals = {
+                "batch_count": run.batch_count + 1,
+                "duration": run.duration + seconds,
+                "customer_count": run.customer_count + counts["customers"],
+                "reminder_created_count": run.reminder_created_count + counts["created"],
+                "reminder_sent_count": run.reminder_sent_count + counts["sent"],
+                "batch_log": "\n".join(filter(None, [run.batch_log, line])),
+                "state": "done" if done else "running",
+            }
+            if done:
+                vals["ended_at"] = now
+            run.write(vals)
+
+    def _log_error(self, message):
+        now = fields.Datetime.to_string(fields.Datetime.now())[11:]
+        for run in self:
+            run.write(
+                {
+                    "error_count": run.error_count + 1,
+                    "error_log": "\n".join(filter(None, [run.error_log, f"{now} {message}"])),
+                }
+            )
+
+    def action_view_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_scenario.dunning_reminder_action"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
+
+    run_id = fields.Many2one(
+        "dunning.run",
+        string="Daily Run",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The daily run that prepared this reminder.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = self.env.context.get("dunning_run_ids")
+        if runs:
+            for vals in vals_list:
+                vals.setdefault("run_id", runs.get(vals.get("company_id")))
+        return super().create(vals_list)
 
     # ------------------------------------------------------------------
     # The daily run
@@ -37,18 +179,72 @@ class DunningReminder(models.Model):
     @api.model
     def _cron_process_dunning(self, batch_size=None):
         """Daily run: one batch per call; the cron framework calls again while
-        work remains (and commits in between)."""
+        work remains (and commits in between). Each batch is added to the day's
+        run record of each company. A batch that fails is undone and noted
+        there, with the error (also in the server log); the run then stops until
+        its next scheduled call instead of failing again and again."""
         if batch_size is None:
             batch_size = int(
                 self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.batch_size", 200)
             )
         companies = self.env["res.company"].sudo().search([])
+        today = self.env["account.move"]._dunning_today()
+        runs = self.env["dunning.run"]._get_today_runs(companies, today)
+        run_records = self.env["dunning.run"].sudo().browse([run.id for run in runs.values()])
+        before = self._dunning_run_counts(run_records, today)
+        started = time.monotonic()
         try:
-            done, remaining = self.sudo()._dunning_run_batch(companies, batch_size)
+            with self.env.cr.savepoint():
+                done, remaining = (
+                    self.sudo()
+                    .with_context(dunning_run_ids={cid: run.id for cid, run in runs.items()})
+                    ._dunning_run_batch(companies, batch_size)
+                )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Another transaction got in the way: the whole batch is rolled
+            # back by the cron framework and tried again in a few minutes.
             self._dunning_retry_after_conflict()
             raise
+        except Exception as error:  # noqa: BLE001 - recorded on the run, then the run stops
+            _logger.exception("Daily reminder run: a batch failed and was undone")
+            self.env.invalidate_all()
+            run_records.write({"state": "failed"})
+            run_records._log_error(str(error) or repr(error))
+            return
+        after = self._dunning_run_counts(run_records, today)
+        run_records._log_batch(
+            time.monotonic() - started,
+            created={c: after[c][0] - before.get(c, (0, 0))[0] for c in after},
+            sent={c: after[c][1] - before.get(c, (0, 0))[1] for c in after},
+            done=not remaining,
+        )
         self._dunning_notify_progress(done, remaining)
+
+    @api.model
+    def _dunning_run_counts(self, runs, today):
+        """{company id: (reminders prepared by its run, reminders sent by the
+        run's automatic sending today)} in one query."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT r.company_id,
+                       COUNT(*) FILTER (WHERE r.run_id = ANY(%(runs)s)),
+                       COUNT(*) FILTER (WHERE r.state = 'sent' AND r.reminded_by = 'send'
+                                          AND r.date = %(today)s AND s.auto_send)
+                  FROM dunning_reminder r
+                  JOIN dunning_scenario s ON s.id = r.scenario_id
+                 WHERE r.company_id = ANY(%(companies)s)
+                   AND (r.run_id = ANY(%(runs)s) OR r.date = %(today)s)
+                 GROUP BY r.company_id
+                """,
+                runs=runs.ids,
+                today=today,
+                companies=runs.company_id.ids,
+            )
+        )
+        result = {company_id: (created, sent) for company_id, created, sent in rows}
+        return {run.company_id.id: result.get(run.company_id.id, (0, 0)) for run in runs}
 
     @api.model
     def _dunning_retry_after_conflict(self):
