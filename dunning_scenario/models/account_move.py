@@ -11,6 +11,8 @@ PAID_STATES = ("paid", "in_payment", "reversed")
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # The daily run reads the open invoices customer by customer.
+    commercial_partner_id = fields.Many2one(index=True)
     dunning_level_id = fields.Many2one(
         "dunning.level",
         string="Reminder Level",
@@ -55,7 +57,9 @@ class AccountMove(models.Model):
         index=True,
         copy=False,
     )
-    dunning_paused_until = fields.Date(string="Reminders Paused Until", copy=False, readonly=True)
+    dunning_paused_until = fields.Date(
+        string="Reminders Paused Until", copy=False, readonly=True, index="btree_not_null"
+    )
     dunning_pause_reason = fields.Selection(
         [("dispute", "Dispute"), ("promise", "Promise to pay"), ("other", "Other")],
         string="Pause Reason",
