@@ -74,6 +74,12 @@ class TestRunRecord(DunningCommon):
 
     def test_automatic_sending_counted(self):
         self.scenario_business.auto_send = True
+        self.level_first.write(
+            {
+                "send_email": True,
+                "mail_template_id": self.env.ref("dunning_scenario.mail_template_dunning_first").id,
+            }
+        )
         with self._frozen("2026-04-17"):
             self._cron(batch_size=200)
         run = self._runs()
