@@ -409,7 +409,7 @@ def orchestrate(args):
         copy_db(data_db, run_db)
         extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
         if args.auto_send:
-            extra.append("--auto-send")
+            extra += ["--auto-send", args.auto_send]
         log(f"N={n:,}: running the daily job on {run_db}, as the cron worker does")
         cron = child(args, "cron", run_db, n, args.addons_path, extra)
         if args.profile:
@@ -501,6 +501,23 @@ def print_table(results, args):
     row("chatter notes created", [fmt(f["messages"]) for f in first])
     row("reminders sent / emails queued", [f"{f['sent']:,}/{f['mails']:,}" for f in first])
     row("run records created", [fmt(f.get("run_records")) for f in first])
+    sending = [r["cron"].get("sending") for r in results]
+    if any(sending):
+        row("automatic sending run: seconds", [fmt(x and x["seconds"], ",.1f") for x in sending])
+        row("  reminders sent", [fmt(x and x["sent"]) for x in sending])
+        row("  emails queued (mail.mail)", [fmt(x and x["mails"]) for x in sending])
+        row(
+            "  ms per reminder sent",
+            [
+                fmt(x["seconds"] * 1000 / x["sent"], ",.0f") if x and x["sent"] else "-"
+                for x in sending
+            ],
+        )
+        row(
+            "  SQL queries per reminder sent",
+            [fmt(x["queries"] / x["sent"], ",.0f") if x and x["sent"] else "-" for x in sending],
+        )
+        row("  peak RSS MB", [fmt(x and x["peak_rss_mb"]) for x in sending])
     if all(second):
         row("2nd run same day: seconds", [fmt(s["seconds"], ",.2f") for s in second])
         row("2nd run: queries / created", [f"{s['queries']}/{s['lines_total']}" for s in second])
@@ -1275,8 +1292,6 @@ def phase_cron(args):
         cr.execute("DELETE FROM ir_cron_trigger")
         if args.batch_size:
             env["ir.config_parameter"].set_param(f"{ADDON}.batch_size", str(args.batch_size))
-        if args.auto_send:
-            cr.execute("UPDATE dunning_scenario SET auto_send = TRUE")
     first = measure_cron(
         odoo, registry, args.target, cron_id, profile=args.profile, out_dir=args.out_dir
     )
@@ -1293,6 +1308,19 @@ def phase_cron(args):
         )
         result["profile"]["file"] = str(name)
     else:
+        if args.auto_send:
+            # Sending at volume: the reminders just prepared are sent by the
+            # next run of the job, once their scenarios send automatically
+            # (email only: the level's other channels are switched off).
+            with registry.cursor() as cr:
+                cr.execute("UPDATE dunning_scenario SET auto_send = TRUE")
+                if args.auto_send == "email":
+                    cr.execute(
+                        "UPDATE dunning_level SET send_email = TRUE, send_sms = FALSE, "
+                        "send_letter = FALSE, create_activity = FALSE "
+                        "WHERE NOT COALESCE(is_litigation, FALSE)"
+                    )
+            result["sending"] = measure_cron(odoo, registry, args.target, cron_id)
         result["second"] = measure_cron(odoo, registry, args.target, cron_id)
         with registry.cursor() as cr:
             result["lists"] = time_lists(api.Environment(cr, SUPERUSER_ID, {}))
@@ -1389,7 +1417,10 @@ def main():
     )
     parser.add_argument("--keep-run", action="store_true", help="keep the run databases")
     parser.add_argument(
-        "--auto-send", action="store_true", help="make every scenario auto-send (measures sending)"
+        "--auto-send",
+        choices=["email", "all"],
+        help="after the run, make every scenario send automatically and time the sending "
+        "run: email (levels send emails only) or all (the levels' own channels)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile the cron (extra run)")
     parser.add_argument(

@@ -216,6 +216,8 @@ class AccountMove(models.Model):
                    dunning_next_level_id = NULL
              WHERE move_type = 'out_invoice' AND state = 'posted'
                AND payment_state NOT IN %s
+               AND (dunning_next_date IS NOT NULL OR dunning_checked_date IS NOT NULL
+                    OR dunning_next_level_id IS NOT NULL)
         """
         params = [PAID_STATES]
         if companies is not None:
