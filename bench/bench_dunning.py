@@ -1434,6 +1434,7 @@ def main():
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.out_dir = str(Path(args.out_dir).resolve())
     if args.phase:
         globals()[f"phase_{args.phase}"](args)
     else:
