@@ -593,7 +593,7 @@ def print_table(results, args):
         row("queries per invoice vs previous size", ratios_q)
 
     width = max(len(label) for label, __ in rows) + 2
-    colw = 14
+    colw = 17
     header = "".ljust(width) + "".join(f"N={n:,}".rjust(colw) for n in ns)
     lines = [
         f"{ADDON} {results[0]['source']} (files {results[0]['addon_hash']}), "
