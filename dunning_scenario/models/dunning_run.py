@@ -617,7 +617,6 @@ class DunningReminder(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = next(names[vals["company_id"]])
         reminders = self.with_context(**CREATE_CONTEXT).create(vals_list)
-        companies = reminders.company_id
         kind_sequence = {
             kind: Line.new({"kind": kind}).kind_sequence
             for kind, __ in Line._fields["kind"].selection
@@ -625,7 +624,7 @@ class DunningReminder(models.Model):
         defaults = Line.default_get([name for name, field in Line._fields.items() if field.store])
         rows = []
         for reminder, line_vals_list in zip(reminders, lines_vals, strict=True):
-            company = companies.browse(reminder.company_id.id)
+            company = reminder.company_id
             for line_vals in line_vals_list:
                 rows.append(
                     {
@@ -644,7 +643,7 @@ class DunningReminder(models.Model):
         lines.move_id.invalidate_recordset(["dunning_reminder_line_ids"])
         for fname in PENALTY_FIELDS:
             self.env.add_to_compute(Line._fields[fname], lines)
-        lines.modified(list(rows[0]) if rows else [], create=True)
+        lines.modified(sorted({name for row in rows for name in row}), create=True)
         self.env.flush_all()
         return reminders
 
