@@ -7,13 +7,14 @@ VENV ?= $(CURDIR)/.venv
 export PYTHON VENV
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test setup lint clean
+.PHONY: help demo test setup lint clean bench
 
 help:
 	@echo "make demo   install what is missing, then serve the addon with demo data on http://localhost:8069"
 	@echo "make test   install what is missing, then install/uninstall checks and the test suite"
 	@echo "make setup  only install what is missing and write var/odoo.conf"
 	@echo "make lint   pre-commit run --all-files (ruff, pylint-odoo, prettier)"
+	@echo "make bench  time the daily run against OCA credit control on generated ledgers (BENCH_SIZES=10000)"
 	@echo "make clean  drop the test databases and the cached base database"
 
 demo:
@@ -22,6 +23,12 @@ demo:
 # Extra pytest arguments: make test PYTEST_ARGS="-k test_cron"
 test:
 	@scripts/test.sh $(PYTEST_ARGS)
+
+# Sizes in invoices, comma-separated; more options: make bench BENCH_ARGS="--help"
+BENCH_SIZES ?= 10000
+bench:
+	@scripts/setup.sh
+	$(PYTHON) bench/bench_dunning.py --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 setup:
 	@scripts/setup.sh

@@ -1,28 +1,34 @@
 #!/usr/bin/env python3
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Benchmark of the daily dunning run (``dunning_scenario``).
+"""Benchmark of the daily dunning run (``dunning_scenario``) against its peer,
+OCA ``account_credit_control`` 18.0, on the same generated ledgers.
 
-For each size N it prepares a scratch database holding N posted customer
-invoices over N/5 customers, runs the daily cron exactly as Odoo's cron worker
-does (``ir.cron._acquire_one_job`` + ``_process_job``: batches of calls to
-``_cron_process_dunning`` with an ``ir_cron_progress_id`` in the context and a
-commit after each call, until the job is no longer ready), then runs it again
-the same day, and prints: cron seconds, SQL queries per 1,000 invoices, peak
-memory, what was created, the scaling ratios between sizes and the ratios to
-the peer figures (OCA credit control, 100k invoices).
+``make bench`` (BENCH_SIZES=10000 by default) runs it from a fresh clone: the
+machine set-up of scripts/setup.sh gives the Odoo configuration (var/odoo.conf);
+everything else is built here and cached under var/bench, keyed by what it is
+made of, so reruns only measure:
 
-Databases (all named after ``--db``, default ``bench_dunning``):
-  <db>_base     copy of ``tmpl_base`` with the addon installed (built once, or
-                again with ``--rebuild-base``);
-  <db>_<N>      <db>_base + the customers and invoices (kept and reused with
-                ``--reuse-data``, so that the cron can be measured again);
-  <db>_<N>_run  a fresh copy of <db>_<N> for each measured run of the cron.
+  <db>_deps        the addon's dependencies, no demo data (a generic chart);
+  <db>_<N>_ledger  + N posted customer invoices over N/5 customers, N/100
+                   credit notes (no reminder module);
+  <db>_<N>         the ledger with dunning_scenario installed (the code measured
+                   is a snapshot of the working tree, or of --source);
+  <db>_<N>_peer    the ledger with the peer installed from its published wheel
+                   (pip download --no-deps, unpacked into var/bench/peer) and
+                   its shipped three-level policy set on the receivable account.
 
-Every measurement runs in its own Python process, so that the memory figure is
-the cron's alone. See bench/README.md.
+For each size it runs the daily job exactly as Odoo's cron worker does
+(``ir.cron._acquire_one_job`` + ``_process_job``: batches of calls to
+``_cron_process_dunning`` with a commit after each, until the job is done),
+then again the same day, then times the first page of the accountants' lists;
+and the peer's credit control run of the same day (``generate_credit_lines``,
+committed) on a copy of the same ledger. Every measurement runs in a fresh
+Python process and prints wall and CPU seconds, SQL queries, peak memory, what
+was created, the machine load, and the ratios peer / ours. See bench/README.md.
 """
 
 import argparse
+import configparser
 import json
 import os
 import resource
@@ -30,17 +36,18 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = "dunning_scenario"
-TEMPLATE_DB = "tmpl_base"
-DEFAULT_ADDONS_PATH = f"/opt/odoo18/addons,{ROOT}"
+ODOO_CONF = ROOT / "var" / "odoo.conf"  # written by scripts/setup.sh
+# Bump when the generated ledger changes, so that cached ledgers are rebuilt.
+LEDGER_VERSION = 2
+PEER_MODULE = "account_credit_control"
+PEER_REQUIREMENT = "odoo-addon-account-credit-control==18.0.*"
 
-# OCA credit control (account_credit_control), 100k invoices; see shared STYLE.md.
-PEER = {"invoices": 100_000, "seconds": 203.0, "queries": 199_000, "memory_mb": 1100.0}
-
-# Customer profiles: (xml id of the category or None, share of the customers).
+# Customer profiles: (xml id of the addon's category or None, share of the customers).
 PROFILES = [
     ("partner_category_company", 0.35),
     ("partner_category_individual", 0.25),
@@ -60,6 +67,7 @@ CREATE_CONTEXT = {
     "mail_create_nosubscribe": True,
     "mail_notrack": True,
 }
+CONF = None  # the [options] of ODOO_CONF, read by orchestrate()
 
 
 # ----------------------------------------------------------------------
@@ -75,38 +83,97 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
+def read_conf():
+    """The Odoo configuration scripts/setup.sh writes: addons path, data dir, port."""
+    if not ODOO_CONF.exists():
+        sys.exit(f"{ODOO_CONF} is missing: run scripts/setup.sh (make bench does)")
+    parser = configparser.ConfigParser()
+    parser.read(ODOO_CONF)
+    options = parser["options"]
+    port = options.get("db_port", "False")
+    if port not in ("False", ""):
+        os.environ["PGPORT"] = port  # for psql, createdb and dropdb
+    return options
+
+
+def odoo_addons_path(conf):
+    """Odoo's own addons folders: the configured path without this repository."""
+    root = os.path.realpath(ROOT)
+    return [p for p in conf["addons_path"].split(",") if os.path.realpath(p) != root]
+
+
 def filestore(db):
-    return Path.home() / ".local/share/Odoo/filestore" / db
+    return Path(CONF["data_dir"]) / "filestore" / db
+
+
+def psql(db, sql):
+    return subprocess.run(
+        ["psql", "-X", "-q", "-d", db, "-Atc", sql], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def db_exists(db):
-    out = subprocess.run(
-        ["psql", "-d", "postgres", "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return out.strip() == "1"
+    return psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"
+
+
+def db_key(db):
+    """What a cached database was built from (stored as its comment)."""
+    if not db_exists(db):
+        return None
+    return psql(
+        "postgres",
+        f"SELECT shobj_description(oid, 'pg_database') FROM pg_database " f"WHERE datname = '{db}'",
+    )
+
+
+def set_db_key(db, key):
+    psql("postgres", f"COMMENT ON DATABASE {db} IS '{key}'")
 
 
 def copy_db(source, target):
-    run(["dropdb", "--if-exists", target])
+    drop_db(target)
     run(["createdb", "-T", source, target])
-    shutil.rmtree(filestore(target), ignore_errors=True)
     if filestore(source).exists():
         shutil.copytree(filestore(source), filestore(target))
 
 
 def drop_db(db):
-    run(["dropdb", "--if-exists", db])
+    run(
+        ["dropdb", "--if-exists", "--force", db],
+        env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
+    )
     shutil.rmtree(filestore(db), ignore_errors=True)
+
+
+def odoo_run(args, db, addons_path, *extra):
+    """odoo-bin with the project's configuration, in a fresh process."""
+    logfile = Path(args.out_dir) / f"odoo_{db}.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "-c",
+        str(ODOO_CONF),
+        "-d",
+        db,
+        f"--addons-path={addons_path}",
+        "--stop-after-init",
+        "--without-demo=all",
+        "--http-port=0",
+        f"--logfile={logfile}",
+        "--log-level=warn",
+        *extra,
+    ]
+    if subprocess.run(cmd, cwd="/tmp", check=False).returncode:
+        print(logfile.read_text()[-5000:], file=sys.stderr)
+        raise SystemExit(f"odoo failed on {db}: {' '.join(extra)} (log {logfile})")
 
 
 def snapshot_addon(args):
     """Copy the addon to measure into the output folder, so that edits made
     meanwhile in the repository do not change the code under measurement.
 
-    :return: (addons path, hash of the addon's files, description)
+    :return: (folder holding the copy, hash of the addon's files, description)
     """
     import hashlib
 
@@ -118,7 +185,19 @@ def snapshot_addon(args):
         shutil.copytree(
             folder / ADDON, target / ADDON, ignore=shutil.ignore_patterns("__pycache__")
         )
-        described = "working tree" if args.source == "worktree" else f"folder {folder}"
+        described = subprocess.run(
+            ["git", "-C", str(folder), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", ADDON],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        described = f"{described[:70]}{' + uncommitted changes' if dirty else ''}"
     else:
         archive = subprocess.run(
             ["git", "-C", str(ROOT), "archive", args.source, ADDON],
@@ -131,47 +210,146 @@ def snapshot_addon(args):
             check=True,
             capture_output=True,
             text=True,
-        ).stdout.strip()
+        ).stdout.strip()[:70]
     digest = hashlib.sha256()
     for path in sorted((target / ADDON).rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(target)).encode())
             digest.update(path.read_bytes())
-    return f"/opt/odoo18/addons,{target}", digest.hexdigest()[:12], described
+    return str(target), digest.hexdigest()[:12], described
 
 
-def build_base(args):
-    base = f"{args.db}_base"
-    marker = Path(args.out_dir) / f"{base}.json"
-    if (
-        db_exists(base)
-        and not args.rebuild_base
-        and marker.exists()
-        and json.loads(marker.read_text()).get("hash") == args.addon_hash
-    ):
-        log(f"reusing {base} (addon {args.addon_hash})")
-        return base
-    log(f"building {base}: copy of {TEMPLATE_DB} + install {ADDON} ({args.addon_hash})")
-    copy_db(TEMPLATE_DB, base)
-    run(
-        [
-            "odoo",
-            "-d",
-            base,
-            f"--addons-path={args.addons_path}",
-            "-i",
-            ADDON,
-            "--stop-after-init",
-            "--without-demo=all",
-            "--log-level=warn",
-        ],
-        cwd="/tmp",
+def fetch_peer(args):
+    """The peer's published wheel, downloaded once into var/bench/wheels and
+    unpacked: :return: (its addons folder, its version)."""
+    wheels = Path(args.out_dir) / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    found = sorted(wheels.glob("odoo_addon_account_credit_control-18.0.*.whl"))
+    if not found or args.refresh_peer:
+        log(f"downloading the peer: pip download --no-deps {PEER_REQUIREMENT}")
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "-d",
+                str(wheels),
+                PEER_REQUIREMENT,
+            ]
+        )
+        found = sorted(wheels.glob("odoo_addon_account_credit_control-18.0.*.whl"))
+    wheel = found[-1]
+    version = wheel.name.split("-")[1]
+    target = Path(args.out_dir) / "peer" / version
+    if not (target / "odoo" / "addons" / PEER_MODULE).is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(target)
+    # Its own Python requirements (besides Odoo) must be importable.
+    metadata = next(target.glob("*.dist-info/METADATA")).read_text()
+    requires = [
+        line.split(":", 1)[1].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+    others = [r for r in requires if not r.startswith(("odoo==", "odoo>=", "odoo "))]
+    if others:
+        sys.exit(f"the peer needs Python packages the bench does not install: {others}")
+    return str(target / "odoo" / "addons"), version
+
+
+def manifest_depends():
+    import ast
+
+    manifest = ast.literal_eval((ROOT / ADDON / "__manifest__.py").read_text())
+    return sorted(manifest["depends"])
+
+
+def build_ledger(args, n):
+    """<db>_<N>_ledger: the addon's dependencies and the generated ledger, no
+    reminder module. Cached, keyed by what it is made of."""
+    base = f"{args.db}_deps"
+    depends = ",".join(manifest_depends())
+    odoo_version = subprocess.run(
+        [sys.executable, "-c", "import odoo.release as r; print(r.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    base_key = f"modules={depends} odoo={odoo_version}"
+    if db_key(base) != base_key:
+        log(f"building {base}: {depends}, no demo data (about a minute)")
+        drop_db(base)
+        odoo_run(args, base, ",".join(args.odoo_addons), "-i", depends)
+        set_db_key(base, base_key)
+    ledger = f"{args.db}_{n}_ledger"
+    key = f"{base_key} n={n} seed={args.seed} method={args.method} ledger={LEDGER_VERSION}"
+    saved = Path(args.out_dir) / f"populate_{ledger}.json"
+    if db_key(ledger) == key and saved.exists():
+        log(f"N={n:,}: reusing {ledger}")
+        return ledger, key, json.loads(saved.read_text())
+    log(f"N={n:,}: generating {ledger}")
+    copy_db(base, ledger)
+    populate = child(args, "populate", ledger, n, ",".join(args.odoo_addons))
+    saved.write_text(json.dumps(populate, indent=1))
+    log(
+        f"N={n:,}: {populate['invoices']:,} invoices over {populate['customers']:,} customers "
+        f"in {populate['seconds']:.1f} s"
     )
-    marker.write_text(json.dumps({"hash": args.addon_hash}))
-    return base
+    run(["psql", "-X", "-q", "-d", ledger, "-c", "VACUUM ANALYZE"])
+    set_db_key(ledger, key)
+    return ledger, key, populate
 
 
-def child(args, phase, db, n, extra=()):
+def build_dunning(args, n, ledger, ledger_key):
+    """<db>_<N>: the ledger with the addon installed (as on a live database)."""
+    db = f"{args.db}_{n}"
+    key = f"{ledger_key} addon={args.addon_hash}"
+    if db_key(db) == key:
+        log(f"N={n:,}: reusing {db}")
+        return db
+    log(f"N={n:,}: installing {ADDON} on a copy of {ledger}")
+    copy_db(ledger, db)
+    started = time.perf_counter()
+    odoo_run(args, db, args.addons_path, "-i", ADDON)
+    log(f"N={n:,}: {ADDON} installed in {time.perf_counter() - started:.0f} s")
+    # The customers' categories, by profile, now that the addon's exist.
+    psql(
+        db,
+        """
+        INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
+        SELECT p.partner_id, d.res_id
+          FROM bench_profile p
+          JOIN ir_model_data d ON d.module = 'dunning_scenario' AND d.name = p.xmlid
+        """,
+    )
+    run(["psql", "-X", "-q", "-d", db, "-c", "VACUUM ANALYZE"])
+    set_db_key(db, key)
+    return db
+
+
+def build_peer(args, n, ledger, ledger_key):
+    """<db>_<N>_peer: the same ledger with the peer installed and set up."""
+    db = f"{args.db}_{n}_peer"
+    key = f"{ledger_key} peer={args.peer_version}"
+    if db_key(db) == key:
+        log(f"N={n:,}: reusing {db}")
+        return db
+    log(f"N={n:,}: installing {PEER_MODULE} {args.peer_version} on a copy of {ledger}")
+    copy_db(ledger, db)
+    started = time.perf_counter()
+    odoo_run(args, db, args.peer_addons_path, "-i", PEER_MODULE)
+    log(f"N={n:,}: {PEER_MODULE} installed in {time.perf_counter() - started:.0f} s")
+    child(args, "peer_setup", db, n, args.peer_addons_path)
+    run(["psql", "-X", "-q", "-d", db, "-c", "VACUUM ANALYZE"])
+    set_db_key(db, key)
+    return db
+
+
+def child(args, phase, db, n, addons_path, extra=()):
     """Run one phase in a fresh Python process; return its JSON result."""
     out = Path(args.out_dir) / f"{phase}_{db}.json"
     cmd = [
@@ -184,7 +362,7 @@ def child(args, phase, db, n, extra=()):
         "--n",
         str(n),
         "--addons-path",
-        args.addons_path,
+        addons_path,
         "--json-out",
         str(out),
         "--seed",
@@ -203,60 +381,68 @@ def child(args, phase, db, n, extra=()):
     return json.loads(out.read_text())
 
 
+def machine():
+    load = os.getloadavg()
+    cpus = os.cpu_count()
+    return f"{cpus} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min)"
+
+
 def orchestrate(args):
+    global CONF
     Path(args.out_dir).mkdir(parents=True, exist_ok=True)
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    args.addons_path, args.addon_hash, described = snapshot_addon(args)
+    CONF = read_conf()
+    args.odoo_addons = odoo_addons_path(CONF)
+    sizes = [int(s) for s in args.sizes.replace(" ", ",").split(",") if s.strip()]
+    folder, args.addon_hash, described = snapshot_addon(args)
+    args.addons_path = ",".join([folder, *args.odoo_addons])
+    log(f"machine: {machine()}")
     log(f"measuring {ADDON} from {described} (files hash {args.addon_hash})")
-    base = build_base(args)
+    if not args.no_peer:
+        peer_folder, args.peer_version = fetch_peer(args)
+        args.peer_addons_path = ",".join([peer_folder, *args.odoo_addons])
+        log(f"peer: OCA {PEER_MODULE} {args.peer_version} (published wheel)")
     results = []
     for n in sizes:
-        data_db = f"{args.db}_{n}" + ("_orm" if args.method == "orm" else "")
-        populate = None
-        saved = Path(args.out_dir) / f"populate_{data_db}.json"
-        if (
-            args.reuse_data
-            and db_exists(data_db)
-            and saved.exists()
-            and json.loads(saved.read_text()).get("addon_hash") == args.addon_hash
-        ):
-            log(f"N={n}: reusing {data_db}")
-            populate = json.loads(saved.read_text())
-        else:
-            log(f"N={n}: creating {data_db}")
-            copy_db(base, data_db)
-            populate = child(args, "populate", data_db, n)
-            populate["addon_hash"] = args.addon_hash
-            saved.write_text(json.dumps(populate, indent=1))
-            log(
-                f"N={n}: {populate['invoices']} invoices over {populate['customers']} customers "
-                f"in {populate['seconds']:.1f} s"
-            )
-            run(["psql", "-q", "-d", data_db, "-c", "VACUUM ANALYZE"])
+        ledger, ledger_key, populate = build_ledger(args, n)
+        data_db = build_dunning(args, n, ledger, ledger_key)
         run_db = f"{data_db}_run"
         copy_db(data_db, run_db)
         extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
         if args.auto_send:
-            extra.append("--auto-send")
-        log(f"N={n}: running the cron on {run_db}")
-        cron = child(args, "cron", run_db, n, extra)
+            extra += ["--auto-send", args.auto_send]
+        log(f"N={n:,}: running the daily job on {run_db}, as the cron worker does")
+        cron = child(args, "cron", run_db, n, args.addons_path, extra)
         if args.profile:
             copy_db(data_db, run_db)
-            log(f"N={n}: profiling the cron on a fresh {run_db}")
-            cron["profile"] = child(args, "cron", run_db, n, [*extra, "--profile"])["profile"]
+            log(f"N={n:,}: profiling the daily job on a fresh {run_db}")
+            cron["profile"] = child(
+                args, "cron", run_db, n, args.addons_path, [*extra, "--profile"]
+            )["profile"]
         if not args.keep_run:
             drop_db(run_db)
+        peer = None
+        if not args.no_peer:
+            peer_db = build_peer(args, n, ledger, ledger_key)
+            peer_run = f"{peer_db}run"
+            copy_db(peer_db, peer_run)
+            log(f"N={n:,}: running the peer's credit control run on {peer_run}")
+            peer = child(args, "peer", peer_run, n, args.peer_addons_path)
+            if not args.keep_run:
+                drop_db(peer_run)
         results.append(
             {
                 "n": n,
                 "source": described,
                 "addon_hash": args.addon_hash,
+                "peer_version": getattr(args, "peer_version", None),
                 "populate": populate,
                 "cron": cron,
+                "peer": peer,
+                "machine": machine(),
             }
         )
         (Path(args.out_dir) / "results.json").write_text(json.dumps(results, indent=1))
-        print_table(results, args)
+    print_table(results, args)
     return results
 
 
@@ -267,6 +453,7 @@ def fmt(value, spec=",.0f"):
 
 
 def print_table(results, args):
+    """The results of this bench run, one column per size."""
     rows = []
 
     def row(label, values):
@@ -277,79 +464,149 @@ def print_table(results, args):
 
     ns = [r["n"] for r in results]
     pops = [r["populate"] for r in results]
-    crons = [r["cron"] for r in results]
-    first = [c["first"] for c in crons]
-    second = [c["second"] for c in crons]
+    first = [r["cron"]["first"] for r in results]
+    second = [r["cron"].get("second") for r in results]
+    peers = [r.get("peer") for r in results]
+    row("Ledger", None)
     row("invoices (posted, open)", [fmt(p["invoices"]) for p in pops])
     row("customers", [fmt(p["customers"]) for p in pops])
     row("credit notes (open)", [fmt(p["credit_notes"]) for p in pops])
-    row(f"invoice creation s ({pops[0]['method']})", [fmt(p["seconds"], ",.1f") for p in pops])
-    row("cron: seconds", [fmt(f["seconds"], ",.1f") for f in first])
-    row("cron: Odoo process CPU s", [fmt(f["odoo_cpu"], ",.1f") for f in first])
-    row("cron: PostgreSQL CPU s", [fmt(f["pg_cpu"], ",.1f") for f in first])
+    row(f"{ADDON}: the daily job, run as the cron worker runs it", None)
+    row("seconds (wall)", [fmt(f["seconds"], ",.1f") for f in first])
+    row("Odoo process CPU s", [fmt(f["odoo_cpu"], ",.1f") for f in first])
+    row("PostgreSQL CPU s", [fmt(f["pg_cpu"], ",.1f") for f in first])
+    row("load avg 1 min before/after", [f"{f['load'][0]:.1f}/{f['load'][1]:.1f}" for f in first])
     row(
-        "load average (1 min) before/after",
-        [f"{f['load'][0]:.1f}/{f['load'][1]:.1f}" for f in first],
-    )
-    row(
-        "cron: ms per invoice",
+        "ms per invoice",
         [fmt(per_k(f["seconds"], n), ".2f") for f, n in zip(first, ns, strict=True)],
     )
-    row("cron: calls (batches)", [fmt(f["calls"]) for f in first])
-    row("cron: worker rounds", [fmt(f["rounds"]) for f in first])
-    row("cron: SQL queries", [fmt(f["queries"]) for f in first])
+    row("SQL queries", [fmt(f["queries"]) for f in first])
     row(
-        "cron: queries / 1,000 invoices",
+        "queries / 1,000 invoices",
         [fmt(per_k(f["queries"], n)) for f, n in zip(first, ns, strict=True)],
     )
-    row("cron: peak RSS MB", [fmt(f["peak_rss_mb"]) for f in first])
-    row("cron: RSS increase MB", [fmt(f["rss_increase_mb"]) for f in first])
-    row("reminders created (draft)", [fmt(f["reminders"]) for f in first])
-    row("lines: reminded (level)", [fmt(f["lines"].get("level", 0)) for f in first])
-    row("lines: also outstanding", [fmt(f["lines"].get("overdue", 0)) for f in first])
-    row("lines: credits", [fmt(f["lines"].get("credit", 0)) for f in first])
-    row("chatter notes created", [fmt(f["messages"]) for f in first])
-    row("reminders sent (auto-send)", [fmt(f["sent"]) for f in first])
-    row("2nd run: seconds", [fmt(s["seconds"], ",.2f") for s in second])
-    row("2nd run: SQL queries", [fmt(s["queries"]) for s in second])
     row(
-        "2nd run: reminders/lines created", [f"{s['reminders']}/{s['lines_total']}" for s in second]
+        "peak RSS MB (increase)",
+        [f"{f['peak_rss_mb']:.0f} ({f['rss_increase_mb']:+.0f})" for f in first],
     )
-    ratios_t, ratios_q = ["-"], ["-"]
-    for i in range(1, len(ns)):
-        tp = first[i]["seconds"] / ns[i]
-        tp0 = first[i - 1]["seconds"] / ns[i - 1]
-        qp = first[i]["queries"] / ns[i]
-        qp0 = first[i - 1]["queries"] / ns[i - 1]
-        ratios_t.append(f"{tp / tp0:.2f}")
-        ratios_q.append(f"{qp / qp0:.2f}")
-    row("time/invoice vs previous size", ratios_t)
-    row("queries/invoice vs previous size", ratios_q)
+    row("calls (batches) / worker rounds", [f"{f['calls']}/{f['rounds']}" for f in first])
+    row("reminders created", [fmt(f["reminders"]) for f in first])
+    row(
+        "lines level/overdue/credit",
+        [
+            "/".join(fmt(f["lines"].get(kind, 0)) for kind in ("level", "overdue", "credit"))
+            for f in first
+        ],
+    )
+    row("chatter notes created", [fmt(f["messages"]) for f in first])
+    row("reminders sent / emails queued", [f"{f['sent']:,}/{f['mails']:,}" for f in first])
+    row("run records created", [fmt(f.get("run_records")) for f in first])
+    sending = [r["cron"].get("sending") for r in results]
+    if any(sending):
+        row("automatic sending run: seconds", [fmt(x and x["seconds"], ",.1f") for x in sending])
+        row("  reminders sent", [fmt(x and x["sent"]) for x in sending])
+        row("  emails queued (mail.mail)", [fmt(x and x["mails"]) for x in sending])
+        row(
+            "  ms per reminder sent",
+            [
+                fmt(x["seconds"] * 1000 / x["sent"], ",.0f") if x and x["sent"] else "-"
+                for x in sending
+            ],
+        )
+        row(
+            "  SQL queries per reminder sent",
+            [fmt(x["queries"] / x["sent"], ",.0f") if x and x["sent"] else "-" for x in sending],
+        )
+        row("  peak RSS MB", [fmt(x and x["peak_rss_mb"]) for x in sending])
+    if all(second):
+        row("2nd run same day: seconds", [fmt(s["seconds"], ",.2f") for s in second])
+        row("2nd run: queries / created", [f"{s['queries']}/{s['lines_total']}" for s in second])
+    if any(peers):
+        version = next(r["peer_version"] for r in results if r.get("peer"))
+        row(f"Peer: OCA {PEER_MODULE} {version}, a credit control run", None)
+        row("seconds (wall)", [fmt(p and p["seconds"], ",.1f") for p in peers])
+        row("Odoo process CPU s", [fmt(p and p["odoo_cpu"], ",.1f") for p in peers])
+        row("PostgreSQL CPU s", [fmt(p and p["pg_cpu"], ",.1f") for p in peers])
+        row(
+            "load avg 1 min before/after",
+            [f"{p['load'][0]:.1f}/{p['load'][1]:.1f}" if p else "-" for p in peers],
+        )
+        row("SQL queries", [fmt(p and p["queries"]) for p in peers])
+        row(
+            "queries / 1,000 invoices",
+            [fmt(p and per_k(p["queries"], n)) for p, n in zip(peers, ns, strict=True)],
+        )
+        row(
+            "peak RSS MB (increase)",
+            [f"{p['peak_rss_mb']:.0f} ({p['rss_increase_mb']:+.0f})" if p else "-" for p in peers],
+        )
+        row("credit control lines created", [fmt(p and p["lines_total"]) for p in peers])
+        row("customers with lines", [fmt(p and p["partners"]) for p in peers])
+        row("chatter notes created", [fmt(p and p["messages"]) for p in peers])
+        row("Ratios peer / ours, same bench run", None)
+        row(
+            "CPU, Odoo + PostgreSQL (x less)",
+            [
+                fmt((p["odoo_cpu"] + p["pg_cpu"]) / (f["odoo_cpu"] + f["pg_cpu"]), ",.1f")
+                if p and f["odoo_cpu"] + f["pg_cpu"]
+                else "-"
+                for p, f in zip(peers, first, strict=True)
+            ],
+        )
+        for label, key in (
+            ("wall time (x faster)", "seconds"),
+            ("SQL queries (x fewer)", "queries"),
+            ("peak RSS (x smaller)", "peak_rss_mb"),
+        ):
+            row(
+                label,
+                [
+                    fmt(p[key] / f[key], ",.1f") if p and f[key] else "-"
+                    for p, f in zip(peers, first, strict=True)
+                ],
+            )
+    lists = [r["cron"].get("lists") or {} for r in results]
+    labels = list(dict.fromkeys(label for found in lists for label in found))
+    if labels:
+        row("First page of the lists after the run: server ms (queries)", None)
+        for label in labels:
+            row(
+                label,
+                [
+                    f"{found[label]['ms']:.0f} ({found[label]['queries']})"
+                    if label in found
+                    else "-"
+                    for found in lists
+                ],
+            )
+    if len(ns) > 1:
+        ratios_t, ratios_q = ["-"], ["-"]
+        for i in range(1, len(ns)):
+            ratios_t.append(
+                f"{(first[i]['seconds'] / ns[i]) / (first[i - 1]['seconds'] / ns[i - 1]):.2f}"
+            )
+            ratios_q.append(
+                f"{(first[i]['queries'] / ns[i]) / (first[i - 1]['queries'] / ns[i - 1]):.2f}"
+            )
+        row("Scaling", None)
+        row("time per invoice vs previous size", ratios_t)
+        row("queries per invoice vs previous size", ratios_q)
 
     width = max(len(label) for label, __ in rows) + 2
-    colw = 12
+    colw = 17
     header = "".ljust(width) + "".join(f"N={n:,}".rjust(colw) for n in ns)
-    lines = [header, "-" * len(header)]
+    lines = [
+        f"{ADDON} {results[0]['source']} (files {results[0]['addon_hash']}), "
+        f"{time.strftime('%Y-%m-%d %H:%M')}",
+        f"machine: {results[-1]['machine']}",
+        "",
+        header,
+    ]
     for label, values in rows:
-        lines.append(label.ljust(width) + "".join(str(v).rjust(colw) for v in values))
-    for i, n in enumerate(ns):
-        if n == PEER["invoices"]:
-            f = first[i]
-            lines.append("")
-            lines.append(f"Against the peer (OCA credit control, {PEER['invoices']:,} invoices):")
-            lines.append(
-                f"  time    {f['seconds']:8.1f} s   vs {PEER['seconds']:8.0f} s   "
-                f"-> {f['seconds'] / PEER['seconds']:.2f} x"
-            )
-            lines.append(
-                f"  queries {f['queries']:8,d}     vs {PEER['queries']:8,d}     "
-                f"-> {f['queries'] / PEER['queries']:.2f} x"
-            )
-            lines.append(
-                f"  memory  {f['peak_rss_mb']:8.0f} MB  vs {PEER['memory_mb']:8.0f} MB  "
-                f"-> {f['peak_rss_mb'] / PEER['memory_mb']:.2f} x (peak RSS; "
-                f"increase {f['rss_increase_mb']:.0f} MB)"
-            )
+        if values is None:
+            lines.append("-- " + label)
+        else:
+            lines.append(label.ljust(width) + "".join(str(v).rjust(colw) for v in values))
     text = "\n".join(lines)
     print("\n" + text + "\n", flush=True)
     (Path(args.out_dir) / "table.txt").write_text(text + "\n")
@@ -371,7 +628,14 @@ def odoo_env_setup(args):
     import odoo
 
     odoo.tools.config.parse_config(
-        [f"--addons-path={args.addons_path}", "-d", args.target, "--log-level=warn"]
+        [
+            "-c",
+            str(ODOO_CONF),
+            f"--addons-path={args.addons_path}",
+            "-d",
+            args.target,
+            "--log-level=warn",
+        ]
     )
     return odoo
 
@@ -443,26 +707,35 @@ def rng_amount(rng):
 
 
 def create_customers(env, rng, count):
-    from odoo.fields import Command
+    """N/5 customers; the profile of each (the addon's customer category it will
+    get once the addon is installed) is kept in the table bench_profile, so that
+    the ledger itself does not need the addon."""
+    from psycopg2.extras import execute_values
 
-    categories = [env.ref(f"{ADDON}.{xmlid}").id if xmlid else False for xmlid, __ in PROFILES]
-    individual = env.ref(f"{ADDON}.partner_category_individual").id
     weights = [share for __, share in PROFILES]
-    vals_list = []
+    profiles = [xmlid for xmlid, __ in PROFILES]
+    vals_list, chosen = [], []
     for i in range(count):
-        category = rng.choices(categories, weights)[0]
+        profile = rng.choices(profiles, weights)[0]
+        chosen.append(profile)
         vals_list.append(
             {
                 "name": f"Bench Customer {i:06d}",
-                "is_company": category != individual,
+                "is_company": profile != "partner_category_individual",
                 "email": f"customer{i}@bench.example.com",
-                "category_id": [Command.set([category])] if category else [],
             }
         )
     ids = []
     for offset in range(0, count, 2000):
         ids += env["res.partner"].create(vals_list[offset : offset + 2000]).ids
         env.invalidate_all()
+    env.cr.execute("CREATE TABLE bench_profile (partner_id int PRIMARY KEY, xmlid varchar)")
+    execute_values(
+        env.cr._obj,
+        "INSERT INTO bench_profile (partner_id, xmlid) VALUES %s",
+        [(pid, xmlid) for pid, xmlid in zip(ids, chosen, strict=True) if xmlid],
+        page_size=5000,
+    )
     return ids
 
 
@@ -770,23 +1043,19 @@ def run_cron_job(odoo, registry, dbname, cron_id):
     return rounds
 
 
-def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp"):
+def measure(odoo, registry, work, counter, profile=False, out_dir="/tmp", name="run"):
+    """Run ``work()`` and measure it: wall-clock seconds, CPU of this process and
+    of the PostgreSQL backends, queries, peak RSS, machine load, and what
+    ``counter(cr)`` counts before and after (created records).
+
+    :return: dict of figures, plus what ``work()`` returned
+    """
     import threading
 
     import psutil
 
     with registry.cursor() as cr:
-        cr.execute(
-            "UPDATE ir_cron SET active = TRUE, "
-            "nextcall = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE id = %s",
-            [cron_id],
-        )
-        cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_progress")
-        progress_before = cr.fetchone()[0]
-        cr.execute("SELECT failure_count FROM ir_cron WHERE id = %s", [cron_id])
-        failures_before = cr.fetchone()[0]
-        counts_before = snapshot(cr)
-
+        counts_before = counter(cr)
     process = psutil.Process()
     rss_before = process.memory_info().rss
     peak = [rss_before]
@@ -812,7 +1081,7 @@ def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp")
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    rounds = run_cron_job(odoo, registry, dbname, cron_id)
+    extra = work()
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - start
@@ -825,46 +1094,31 @@ def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp")
     peak[0] = max(peak[0], process.memory_info().rss)
     if profile:
         threading.current_thread().query_hooks = ()
-
     with registry.cursor() as cr:
-        cr.execute(
-            "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM ir_cron_progress "
-            "WHERE cron_id = %s AND id > %s",
-            [cron_id, progress_before],
-        )
-        calls, done = cr.fetchone()
-        counts_after = snapshot(cr)
-        cr.execute("SELECT failure_count FROM ir_cron WHERE id = %s", [cron_id])
-        if cr.fetchone()[0] != failures_before:
-            raise RuntimeError("the cron job failed (traceback above): no figures")
+        counts_after = counter(cr)
     result = {
         "seconds": seconds,
         "queries": queries,
-        "rounds": rounds,
-        "calls": calls,
         "odoo_cpu": (cpu_after.ru_utime + cpu_after.ru_stime)
         - (cpu_before.ru_utime + cpu_before.ru_stime),
         "pg_cpu": sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items()),
         "load": [load_before, load_after],
-        "done": done,
         "rss_before_mb": rss_before / 2**20,
         "peak_rss_mb": peak[0] / 2**20,
         "rss_increase_mb": (peak[0] - rss_before) / 2**20,
-        "reminders": counts_after["reminders"] - counts_before["reminders"],
-        "sent": counts_after["sent"] - counts_before["sent"],
-        "lines": {
-            kind: counts_after["lines"].get(kind, 0) - counts_before["lines"].get(kind, 0)
-            for kind in set(counts_after["lines"]) | set(counts_before["lines"])
-        },
-        "messages": counts_after["messages"] - counts_before["messages"],
-        "move_states": counts_after["move_states"],
+        **extra,
     }
-    result["lines_total"] = sum(result["lines"].values())
+    for key, after in counts_after.items():
+        before = counts_before.get(key, 0)
+        if isinstance(after, dict):
+            result[key] = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+        else:
+            result[key] = after - before
     if profile:
         import io
         import pstats
 
-        profiler.dump_stats(str(Path(out_dir) / f"profile_{dbname}.prof"))
+        profiler.dump_stats(str(Path(out_dir) / f"profile_{name}.prof"))
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
         tottime = io.StringIO()
@@ -875,6 +1129,41 @@ def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp")
             "cumulative": out.getvalue(),
             "tottime": tottime.getvalue(),
         }
+    return result
+
+
+def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp"):
+    with registry.cursor() as cr:
+        cr.execute(
+            "UPDATE ir_cron SET active = TRUE, "
+            "nextcall = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE id = %s",
+            [cron_id],
+        )
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_progress")
+        progress_before = cr.fetchone()[0]
+        cr.execute("SELECT failure_count FROM ir_cron WHERE id = %s", [cron_id])
+        failures_before = cr.fetchone()[0]
+
+    def work():
+        return {"rounds": run_cron_job(odoo, registry, dbname, cron_id)}
+
+    result = measure(odoo, registry, work, snapshot, profile=profile, out_dir=out_dir, name=dbname)
+    with registry.cursor() as cr:
+        cr.execute(
+            "SELECT COUNT(*), COALESCE(SUM(done), 0) FROM ir_cron_progress "
+            "WHERE cron_id = %s AND id > %s",
+            [cron_id, progress_before],
+        )
+        result["calls"], result["done"] = cr.fetchone()
+        cr.execute("SELECT failure_count FROM ir_cron WHERE id = %s", [cron_id])
+        if cr.fetchone()[0] != failures_before:
+            raise RuntimeError("the cron job failed (traceback above): no figures")
+        cr.execute(
+            "SELECT dunning_state, COUNT(*) FROM account_move "
+            "WHERE move_type = 'out_invoice' AND state = 'posted' GROUP BY dunning_state"
+        )
+        result["move_states"] = dict(cr.fetchall())
+    result["lines_total"] = sum(result["lines"].values())
     return result
 
 
@@ -906,18 +1195,83 @@ def snapshot(cr):
     lines = dict(cr.fetchall())
     cr.execute("SELECT COUNT(*) FROM mail_message")
     messages = cr.fetchone()[0]
-    cr.execute(
-        "SELECT dunning_state, COUNT(*) FROM account_move "
-        "WHERE move_type = 'out_invoice' AND state = 'posted' GROUP BY dunning_state"
-    )
-    move_states = dict(cr.fetchall())
+    cr.execute("SELECT COUNT(*) FROM mail_mail")
+    mails = cr.fetchone()[0]
+    runs = 0
+    cr.execute("SELECT 1 FROM pg_class WHERE relname = 'dunning_run'")
+    if cr.fetchone():
+        cr.execute("SELECT COUNT(*) FROM dunning_run")
+        runs = cr.fetchone()[0]
     return {
         "reminders": sum(states.values()),
         "sent": states.get("sent", 0),
         "lines": lines,
         "messages": messages,
-        "move_states": move_states,
+        "mails": mails,
+        "run_records": runs,
     }
+
+
+# The lists whose first page is timed after the run: (label, action xml id,
+# extra domain of the filters the action opens with, group by).
+LISTS = [
+    ("To Remind", "dunning_scenario.dunning_reminder_to_remind_action", "to_remind", "level_id"),
+    ("To Remind (page)", "dunning_scenario.dunning_reminder_to_remind_action", "to_remind", None),
+    ("Overdue Invoices", "dunning_scenario.account_move_action_dunning_overdue", "overdue", None),
+    ("Prescription Watch", "dunning_scenario.account_move_action_dunning_prescription", "", None),
+]
+
+
+def time_lists(env, repeat=5):
+    """Server time of the first page of the accountants' lists, as the web
+    client asks for it (web_search_read of the list view's fields, 80 records,
+    or web_read_group for a grouped list): the median of ``repeat`` calls,
+    caches warm, as an accountant (record rules applied)."""
+    from lxml import etree
+
+    import odoo
+    from odoo.tools.safe_eval import safe_eval
+
+    user = env.ref("base.user_admin")
+    env = env(user=user.id, context={"lang": "en_US", "tz": "UTC"})
+    today = env["account.move"]._dunning_today()
+    results = {}
+    for label, xmlid, search_filter, group_by in LISTS:
+        action = env.ref(xmlid, raise_if_not_found=False)
+        if not action:
+            continue
+        Model = env[action.res_model]
+        domain = safe_eval(action.domain or "[]", {"uid": env.uid})
+        if search_filter == "to_remind":
+            domain += [("state", "=", "draft")]
+        elif search_filter == "overdue":
+            domain += [("invoice_date_due", "<", today)]
+        view = Model.get_views([(action.view_id.id, "list")])["views"]["list"]
+        arch = etree.fromstring(view["arch"])
+        spec = {}
+        for node in arch.iter("field"):
+            fname = node.get("name")
+            field = Model._fields.get(fname)
+            if not field or node.getparent().tag != "list":
+                continue
+            spec[fname] = {"fields": {"display_name": {}}} if field.type == "many2one" else {}
+        timings, queries = [], []
+        for __ in range(repeat):
+            env.invalidate_all()
+            before = odoo.sql_db.sql_counter
+            start = time.perf_counter()
+            if group_by:
+                Model.web_read_group(domain, fields=[], groupby=[group_by], limit=80)
+            else:
+                Model.web_search_read(domain, spec, limit=80)
+            timings.append(time.perf_counter() - start)
+            queries.append(odoo.sql_db.sql_counter - before)
+        results[label] = {
+            "ms": sorted(timings)[len(timings) // 2] * 1000,
+            "queries": sorted(queries)[len(queries) // 2],
+            "records": Model.search_count(domain),
+        }
+    return results
 
 
 def phase_cron(args):
@@ -938,8 +1292,6 @@ def phase_cron(args):
         cr.execute("DELETE FROM ir_cron_trigger")
         if args.batch_size:
             env["ir.config_parameter"].set_param(f"{ADDON}.batch_size", str(args.batch_size))
-        if args.auto_send:
-            cr.execute("UPDATE dunning_scenario SET auto_send = TRUE")
     first = measure_cron(
         odoo, registry, args.target, cron_id, profile=args.profile, out_dir=args.out_dir
     )
@@ -956,22 +1308,92 @@ def phase_cron(args):
         )
         result["profile"]["file"] = str(name)
     else:
+        if args.auto_send:
+            # Sending at volume: the reminders just prepared are sent by the
+            # next run of the job, once their scenarios send automatically
+            # (email only: the level's other channels are switched off).
+            with registry.cursor() as cr:
+                cr.execute("UPDATE dunning_scenario SET auto_send = TRUE")
+                if args.auto_send == "email":
+                    cr.execute(
+                        "UPDATE dunning_level SET send_email = TRUE, send_sms = FALSE, "
+                        "send_letter = FALSE, create_activity = FALSE "
+                        "WHERE NOT COALESCE(is_litigation, FALSE)"
+                    )
+            result["sending"] = measure_cron(odoo, registry, args.target, cron_id)
         result["second"] = measure_cron(odoo, registry, args.target, cron_id)
+        with registry.cursor() as cr:
+            result["lists"] = time_lists(api.Environment(cr, SUPERUSER_ID, {}))
+    Path(args.json_out).write_text(json.dumps(result, indent=1, default=str))
+
+
+def phase_peer_setup(args):
+    """Set the peer up as its documentation says: the company's policy (the
+    shipped three-level policy) on the receivable accounts."""
+    odoo = odoo_env_setup(args)
+    from odoo import SUPERUSER_ID, api
+
+    registry = odoo.modules.registry.Registry(args.target)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        policy = env.ref(f"{PEER_MODULE}.credit_control_3_time")
+        company = env.ref("base.main_company")
+        receivable = env["account.account"].search(
+            [("account_type", "=", "asset_receivable"), ("company_ids", "in", company.ids)]
+        )
+        policy.account_ids = [(6, 0, receivable.ids)]
+        company.credit_policy_id = policy
+        name = policy.name
+    Path(args.json_out).write_text(json.dumps({"policy": name}))
+
+
+def peer_snapshot(cr):
+    cr.execute(
+        "SELECT v.level, COUNT(*) FROM credit_control_line l "
+        "JOIN credit_control_policy_level v ON v.id = l.policy_level_id GROUP BY v.level"
+    )
+    levels = {str(level): count for level, count in cr.fetchall()}
+    cr.execute("SELECT COUNT(*) FROM mail_message")
+    messages = cr.fetchone()[0]
+    cr.execute("SELECT COUNT(DISTINCT partner_id) FROM credit_control_line")
+    partners = cr.fetchone()[0]
+    return {"lines": levels, "messages": messages, "partners": partners}
+
+
+def phase_peer(args):
+    """The peer's daily work: a credit control run of today generating its
+    lines (what its users start each day), in one transaction, committed."""
+    odoo = odoo_env_setup(args)
+    from odoo import SUPERUSER_ID, api, fields
+
+    registry = odoo.modules.registry.Registry(args.target)
+
+    def work():
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            run = env["credit.control.run"].create(
+                {"date": fields.Date.context_today(env["res.partner"]), "company_id": company.id}
+            )
+            run.generate_credit_lines()
+            cr.commit()
+        return {}
+
+    result = measure(odoo, registry, work, peer_snapshot, out_dir=args.out_dir, name=args.target)
+    result["lines_total"] = sum(result["lines"].values())
     Path(args.json_out).write_text(json.dumps(result, indent=1, default=str))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="bench_dunning", help="prefix of the scratch databases")
-    parser.add_argument(
-        "--sizes", default="1000,10000,100000", help="invoice counts, e.g. 1000,10000"
-    )
+    parser.add_argument("--sizes", default="10000", help="invoice counts, e.g. 1000,10000,100000")
     parser.add_argument(
         "--source",
         default="worktree",
         help="code to measure: worktree (default) or a git revision such as HEAD",
     )
-    parser.add_argument("--addons-path", default=DEFAULT_ADDONS_PATH, help=argparse.SUPPRESS)
+    parser.add_argument("--addons-path", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--chunk", type=int, default=500, help="invoices created per ORM call")
     parser.add_argument(
@@ -989,26 +1411,32 @@ def main():
         default=0,
         help="dunning_scenario.batch_size (default: the addon's)",
     )
+    parser.add_argument("--no-peer", action="store_true", help="do not run the peer")
     parser.add_argument(
-        "--rebuild-base", action="store_true", help="reinstall the addon in <db>_base"
+        "--refresh-peer", action="store_true", help="download the peer's newest 18.0 wheel"
     )
-    parser.add_argument("--reuse-data", action="store_true", help="reuse <db>_<N> if present")
-    parser.add_argument("--keep-run", action="store_true", help="keep <db>_<N>_run for inspection")
+    parser.add_argument("--keep-run", action="store_true", help="keep the run databases")
     parser.add_argument(
-        "--auto-send", action="store_true", help="make every scenario auto-send (measures sending)"
+        "--auto-send",
+        choices=["email", "all"],
+        help="after the run, make every scenario send automatically and time the sending "
+        "run: email (levels send emails only) or all (the levels' own channels)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile the cron (extra run)")
-    parser.add_argument("--out-dir", default="/tmp/bench_dunning", help="JSON results and profiles")
+    parser.add_argument(
+        "--out-dir", default=str(ROOT / "var" / "bench"), help="caches, JSON results, profiles"
+    )
     # internal: one phase in a child process
-    parser.add_argument("--phase", choices=["populate", "cron"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase", choices=["populate", "cron", "peer_setup", "peer"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.phase == "populate":
-        phase_populate(args)
-    elif args.phase == "cron":
-        phase_cron(args)
+    args.out_dir = str(Path(args.out_dir).resolve())
+    if args.phase:
+        globals()[f"phase_{args.phase}"](args)
     else:
         orchestrate(args)
 

@@ -30,6 +30,7 @@
         "views/dunning_scenario_views.xml",
         "views/dunning_level_views.xml",
         "views/dunning_reminder_views.xml",
+        "views/dunning_run_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/dunning_paid_late_views.xml",
@@ -55,6 +56,7 @@
         ],
     },
     "pre_init_hook": "pre_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

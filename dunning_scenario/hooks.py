@@ -55,3 +55,10 @@ def pre_init_hook(env):
            AND invoice_date_due IS NOT NULL
         """
     )
+
+
+def uninstall_hook(env):
+    # The index the addon adds to a core column (models/account_move.py,
+    # commercial_partner_id): Odoo drops the columns of an uninstalled addon,
+    # not the indexes it put on other modules' columns.
+    env.cr.execute("DROP INDEX IF EXISTS account_move__commercial_partner_id_index")

@@ -15,6 +15,8 @@ FORMAL_NOTICE_FIELDS = {"dunning_formal_notice_date", "dunning_formal_notice_ack
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # The daily run reads the open invoices customer by customer.
+    commercial_partner_id = fields.Many2one(index=True)
     dunning_level_id = fields.Many2one(
         "dunning.level",
         string="Reminder Level",
@@ -59,7 +61,9 @@ class AccountMove(models.Model):
         index=True,
         copy=False,
     )
-    dunning_paused_until = fields.Date(string="Reminders Paused Until", copy=False, readonly=True)
+    dunning_paused_until = fields.Date(
+        string="Reminders Paused Until", copy=False, readonly=True, index="btree_not_null"
+    )
     dunning_pause_reason = fields.Selection(
         [("dispute", "Dispute"), ("promise", "Promise to pay"), ("other", "Other")],
         string="Pause Reason",
@@ -273,6 +277,8 @@ class AccountMove(models.Model):
                    dunning_next_level_id = NULL
              WHERE move_type = 'out_invoice' AND state = 'posted'
                AND payment_state NOT IN %s
+               AND (dunning_next_date IS NOT NULL OR dunning_checked_date IS NOT NULL
+                    OR dunning_next_level_id IS NOT NULL)
         """
         params = [PAID_STATES]
         if companies is not None:

@@ -32,7 +32,11 @@ class DunningReminderLine(models.Model):
     _order = "reminder_id, kind_sequence, date_due, id"
 
     reminder_id = fields.Many2one("dunning.reminder", required=True, index=True, ondelete="cascade")
-    company_id = fields.Many2one(related="reminder_id.company_id", store=True, index=True)
+    # Stored computes are precomputed: a run creating tens of thousands of lines
+    # writes them in the INSERT, not in UPDATEs after it.
+    company_id = fields.Many2one(
+        related="reminder_id.company_id", store=True, index=True, precompute=True
+    )
     kind = fields.Selection(
         [
             ("level", "Level reached"),
@@ -45,7 +49,7 @@ class DunningReminderLine(models.Model):
         "overdue invoice of the customer. Credit: a credit note or payment not yet "
         "matched, which lowers what the customer really owes.",
     )
-    kind_sequence = fields.Integer(compute="_compute_kind_sequence", store=True)
+    kind_sequence = fields.Integer(compute="_compute_kind_sequence", store=True, precompute=True)
     move_id = fields.Many2one("account.move", string="Document", index=True, ondelete="restrict")
     move_line_id = fields.Many2one("account.move.line", string="Journal Item", ondelete="set null")
     name = fields.Char(string="Reference", required=True)
@@ -72,6 +76,7 @@ class DunningReminderLine(models.Model):
         currency_field="company_currency_id",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="Late-payment interest owed on this invoice on the reminder's date "
         "(company currency).",
     )
@@ -80,12 +85,14 @@ class DunningReminderLine(models.Model):
         currency_field="currency_id",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
     )
     indemnity_amount = fields.Monetary(
         string="Flat Indemnity",
         currency_field="company_currency_id",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="Flat indemnity for recovery costs owed because this invoice is paid late "
         "(business and public debtors).",
     )
@@ -94,18 +101,21 @@ class DunningReminderLine(models.Model):
         digits=(16, 2),
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="Annual rate used; the last one when the late period spans several rates.",
     )
     penalty_note = fields.Char(
         string="Penalty Basis",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="How the penalties were computed, written in the customer's language.",
     )
     penalty_error = fields.Boolean(
         string="Penalties Not Computed",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="An interest rate needed for this invoice is missing: see the basis.",
     )
     penalty_deducted_currency = fields.Monetary(

@@ -16,6 +16,7 @@ from odoo.tools import SQL
 
 from .account_move import PAID_STATES
 from .dunning_reminder import CREATE_CONTEXT
+from .dunning_reminder_line import PENALTY_FIELDS
 
 _logger = logging.getLogger(__name__)
 
@@ -27,8 +28,153 @@ DB_ERRORS_TO_PROPAGATE = (psycopg2.OperationalError, psycopg2.errors.InFailedSql
 RETRY_MINUTES = 5
 
 
+class DunningRun(models.Model):
+    """The record of one daily run, per company and day: when it started and
+    ended, what it prepared and sent, what failed, batch by batch. It answers
+    "did the reminders run last night?" without reading server logs."""
+
+    _name = "dunning.run"
+    _description = "Daily Reminder Run"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    date = fields.Date(required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [("running", "In progress"), ("done", "Done"), ("failed", "Failed")],
+        default="running",
+        required=True,
+        readonly=True,
+        help="In progress: batches remain (the scheduled job calls itself again). Failed: "
+        "the last batch stopped on an error, see below; the job tries again at its next call.",
+    )
+    started_at = fields.Datetime(string="Started", readonly=True)
+    ended_at = fields.Datetime(string="Ended", readonly=True)
+    duration = fields.Float(
+        string="Duration (s)",
+        digits=(16, 1),
+        readonly=True,
+        help="Seconds spent working in the batches, waits between them excluded.",
+    )
+    batch_count = fields.Integer(string="Batches", readonly=True)
+    customer_count = fields.Integer(string="Customers Examined", readonly=True)
+    reminder_created_count = fields.Integer(string="Reminders Prepared", readonly=True)
+    reminder_sent_count = fields.Integer(string="Reminders Sent", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    error_log = fields.Text(
+        string="Error Log", readonly=True, help="One line per failure, newest last."
+    )
+    batch_log = fields.Text(string="Batch Log", readonly=True, help="One line per batch.")
+    # Technical: the last (customer, company, currency) the batches examined, so
+    # that each batch reads only the open invoices after it.
+    next_key = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "date_company_uniq",
+            "UNIQUE(date, company_id)",
+            "There is one daily run record per company and day.",
+        )
+    ]
+
+    @api.depends("date", "company_id")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = self.env._(
+                "Run of %(date)s", date=fields.Date.to_string(run.date) if run.date else ""
+            )
+
+    @api.model
+    def _get_today_runs(self, companies, today):
+        """The run records of these companies for ``today``, created when missing.
+
+        :return: {company id: dunning.run}
+        """
+        runs = self.sudo().search([("company_id", "in", companies.ids), ("date", "=", today)])
+        by_company = {run.company_id.id: run for run in runs}
+        missing = [company for company in companies if company.id not in by_company]
+        if missing:
+            now = fields.Datetime.now()
+            created = self.sudo().create(
+                [{"date": today, "company_id": c.id, "started_at": now} for c in missing]
+            )
+            by_company.update({run.company_id.id: run for run in created})
+        return by_company
+
+    def _log_batch(self, seconds, customers=None, created=None, sent=None, done=False):
+        """Add one batch to these run records (one per company).
+
+        :param customers, created, sent: {company id: count}
+        """
+        now = fields.Datetime.now()
+        for run in self:
+            company_id = run.company_id.id
+            counts = {
+                "customers": (customers or {}).get(company_id, 0),
+                "created": (created or {}).get(company_id, 0),
+                "sent": (sent or {}).get(company_id, 0),
+            }
+            line = self.env._(
+                "%(time)s batch %(batch)s: %(customers)s customers examined, %(created)s "
+                "reminders prepared, %(sent)s sent, %(seconds).1f s",
+                time=fields.Datetime.to_string(now)[11:],
+                batch=run.batch_count + 1,
+                seconds=seconds,
+                **counts,
+            )
+            vals = {
+                "batch_count": run.batch_count + 1,
+                "duration": run.duration + seconds,
+                "customer_count": run.customer_count + counts["customers"],
+                "reminder_created_count": run.reminder_created_count + counts["created"],
+                "reminder_sent_count": run.reminder_sent_count + counts["sent"],
+                "batch_log": "\n".join(filter(None, [run.batch_log, line])),
+                "state": "done" if done else "running",
+            }
+            if done:
+                vals["ended_at"] = now
+            run.write(vals)
+
+    def _log_error(self, message):
+        now = fields.Datetime.to_string(fields.Datetime.now())[11:]
+        for run in self:
+            run.write(
+                {
+                    "error_count": run.error_count + 1,
+                    "error_log": "\n".join(filter(None, [run.error_log, f"{now} {message}"])),
+                }
+            )
+
+    def action_view_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_scenario.dunning_reminder_action"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
+
+    run_id = fields.Many2one(
+        "dunning.run",
+        string="Daily Run",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The daily run that prepared this reminder.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        runs = self.env.context.get("dunning_run_ids")
+        if runs:
+            for vals in vals_list:
+                vals.setdefault("run_id", runs.get(vals.get("company_id")))
+        return super().create(vals_list)
 
     # ------------------------------------------------------------------
     # The daily run
@@ -37,19 +183,55 @@ class DunningReminder(models.Model):
     @api.model
     def _cron_process_dunning(self, batch_size=None):
         """Daily run: one batch per call; the cron framework calls again while
-        work remains (and commits in between)."""
+        work remains (and commits in between). Each batch is added to the day's
+        run record of each company. A batch that fails is undone and noted
+        there, with the error (also in the server log); the run then stops until
+        its next scheduled call instead of failing again and again."""
         if batch_size is None:
             batch_size = int(
-                self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.batch_size", 200)
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("dunning_scenario.batch_size", 1000)
             )
         companies = self.env["res.company"].sudo().search([])
+        today = self.env["account.move"]._dunning_today()
+        runs = self.env["dunning.run"]._get_today_runs(companies, today)
+        run_records = self.env["dunning.run"].sudo().browse([run.id for run in runs.values()])
+        after = min((run.next_key for run in run_records if run.next_key), default=None)
+        progress = {"after": tuple(int(i) for i in after.split(",")) if after else None}
+        started = time.monotonic()
         try:
-            done, remaining = self.sudo()._dunning_run_batch(companies, batch_size)
+            with self.env.cr.savepoint():
+                done, remaining = (
+                    self.sudo()
+                    .with_context(dunning_run_ids={cid: run.id for cid, run in runs.items()})
+                    ._dunning_run_batch(companies, batch_size, progress)
+                )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Another transaction got in the way: the whole batch is rolled
+            # back by the cron framework and tried again in a few minutes.
             self._dunning_retry_after_conflict()
             raise
+        except DB_ERRORS_TO_PROPAGATE:
+            raise
+        except Exception as error:  # noqa: BLE001 - recorded on the run, then the run stops
+            _logger.exception("Daily reminder run: a batch failed and was undone")
+            self.env.invalidate_all()
+            run_records.write({"state": "failed"})
+            run_records._log_error(str(error) or repr(error))
+            return
+        run_records._log_batch(
+            time.monotonic() - started,
+            customers=progress["customers"],
+            created=progress["created"],
+            sent=progress["sent"],
+            done=not remaining,
+        )
+        next_key = ",".join(str(i) for i in progress["after"]) if progress["after"] else False
+        run_records.filtered(lambda run: run.next_key != next_key).write({"next_key": next_key})
         self._dunning_notify_progress(done, remaining)
 
+    @api.model
     @api.model
     def _dunning_retry_after_conflict(self):
         """The batch met another transaction and is rolled back: once it is, ask
@@ -78,28 +260,62 @@ class DunningReminder(models.Model):
         """Process everything now, in one transaction (tests, small databases)."""
         companies = companies or self.env.companies
         total = 0
+        progress = {"after": None}
         while True:
-            done, remaining = self._dunning_run_batch(companies, batch_size)
+            done, remaining = self._dunning_run_batch(companies, batch_size, progress)
             total += done
             if not remaining:
                 return total
 
     @api.model
-    def _dunning_run_batch(self, companies, batch_size):
+    def _dunning_run_batch(self, companies, batch_size, progress=None):
         """Do one batch of work: first create the reminders of a batch of customers,
         then, once none is left, send a batch of reminders of auto-send scenarios.
 
-        :return: (number of items done, number of items remaining)
+        :param progress: dict the caller keeps from one batch to the next of a
+            run: ``after``, the last (customer, company, currency) examined, so
+            that each batch reads only the open invoices after it instead of
+            all of them again; and, set here, the counts of the batch for the
+            run record: ``customers``, ``created``, ``sent`` ({company id: n}).
+        :return: (number of items done, number of items remaining: while
+            customers remain to examine, at least 1 rather than their count)
         """
         today = self.env["account.move"]._dunning_today()
-        self.env["account.move"]._dunning_resume_expired_pauses(today)
-        keys = self._dunning_select_partners(companies, today, batch_size)
+        keyset = progress is not None
+        progress = progress if keyset else {}
+        for counter in ("customers", "created", "sent"):
+            progress[counter] = defaultdict(int)
+        after = progress.get("after") if keyset else None
+        if not after:
+            # Once per pass over the customers: pauses end by themselves on their date.
+            self.env["account.move"]._dunning_resume_expired_pauses(today)
+        keys = self._dunning_select_partners(companies, today, batch_size + 1, after=after)
+        if not keys and after:
+            # End of the pass: customers before the last key that became due
+            # meanwhile (schedule reset, invoice resumed) start a new pass.
+            keys = self._dunning_select_partners(companies, today, batch_size + 1)
+        more = len(keys) > batch_size
+        keys = keys[:batch_size]
+        progress["after"] = keys[-1] if keys and keyset and more else None
         if keys:
-            self._dunning_generate(keys, today)
-            remaining = self._dunning_select_partners(companies, today, None, count=True)
-            return len(keys), remaining + self._dunning_to_send_count(
+            reminders = self._dunning_generate(keys, today)
+            for key in keys:
+                progress["customers"][key[1]] += 1
+            for reminder in reminders:
+                progress["created"][reminder.company_id.id] += 1
+            if keyset and not more and after:
+                # End of the pass: did customers before the last key become due
+                # meanwhile (schedule reset, invoice resumed)? Then a new pass.
+                more = bool(self._dunning_select_partners(companies, today, 1))
+            return len(keys), int(more) + self._dunning_to_send_count(
                 self._dunning_companies_in_sending_window(companies)
             )
+        return self._dunning_send_batch(companies, batch_size, progress)
+
+    @api.model
+    def _dunning_send_batch(self, companies, batch_size, progress):
+        """Send a batch of the reminders of automatic scenarios (see
+        _dunning_run_batch)."""
         # Sending renders letters and emails: a batch stops after a time budget
         # (at least one reminder each), well inside the cron's time limit; the
         # framework calls again for what remains.
@@ -112,41 +328,65 @@ class DunningReminder(models.Model):
         started = time.monotonic()
         to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
         done = 0
-        for reminder in to_send:
+        # By chunks (1, 2, 4... up to 20 reminders, so that the time budget is
+        # checked often while letters are slow): one refresh (one search of new
+        # credits) and one chatter write per chunk rather than per reminder; a
+        # chunk that fails is sent again one reminder at a time, so that one bad
+        # reminder stops nothing.
+        chunk_size = 1
+        while done < len(to_send):
             if done and time.monotonic() - started >= budget:
                 break
-            done += 1
+            chunk = to_send[done : done + chunk_size]
+            done += len(chunk)
+            chunk_size = min(chunk_size * 2, 20)
             # Check again, just before sending, that something is really owed.
-            if not reminder._dunning_refresh():
-                continue
-            reason = reminder._get_dunning_send_blocked_reason()
-            if reason:
-                reminder._message_log(
-                    body=self.env._("Not sent automatically: %(reason)s", reason=reason)
-                )
-                reminder.write({"auto_send_failed": True})
-                continue
+            chunk = chunk._dunning_refresh()
+            for reminder in chunk:
+                reason = reminder._get_dunning_send_blocked_reason()
+                if reason:
+                    reminder._message_log(
+                        body=self.env._("Not sent automatically: %(reason)s", reason=reason)
+                    )
+                    reminder.write({"auto_send_failed": True})
+                    chunk -= reminder
             # What is pending is written now, outside the savepoint below: a
-            # conflict there is not this reminder's failure and must propagate.
+            # conflict there is not a reminder's failure and must propagate.
             self.env.flush_all()
             try:
                 with self.env.cr.savepoint():
                     # The queues are woken once for the whole batch, below.
-                    reminder.with_context(dunning_defer_wake=True).action_send()
+                    chunk.with_context(dunning_defer_wake=True).action_send()
             except DB_ERRORS_TO_PROPAGATE:
-                # Another transaction changed the same rows (or the database
-                # failed): the whole batch rolls back and the cron runs again;
-                # recording it as this reminder's failure would be untrue.
                 raise
-            except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
-                _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
-                reminder._message_log(
-                    body=self.env._("Automatic sending failed: %(error)s", error=str(error))
-                )
-                reminder._dunning_write_proof({"auto_send_failed": True})
+            except Exception:  # noqa: BLE001 - sent again one by one below
+                self.env.invalidate_all()
+                for reminder in chunk:
+                    self._dunning_send_one(reminder)
+            for reminder in chunk.filtered(lambda r: r.state == "sent"):
+                progress["sent"][reminder.company_id.id] += 1
         if done:
             self._dunning_wake_queues()
         return done, self._dunning_to_send_count(companies)
+
+    @api.model
+    def _dunning_send_one(self, reminder):
+        """Send one reminder automatically; a failure is noted on it and stops
+        its automatic sending, never the run (database conflicts apart: the
+        whole batch rolls back and the cron runs again)."""
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                reminder.with_context(dunning_defer_wake=True).action_send()
+        except DB_ERRORS_TO_PROPAGATE:
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
+            _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
+            self.env.invalidate_all()
+            reminder._message_log(
+                body=self.env._("Automatic sending failed: %(error)s", error=str(error))
+            )
+            reminder._dunning_write_proof({"auto_send_failed": True})
 
     @api.model
     def _dunning_companies_in_sending_window(self, companies):
@@ -180,48 +420,46 @@ class DunningReminder(models.Model):
         return self.search_count(self._get_dunning_autosend_domain(companies))
 
     @api.model
-    def _dunning_select_partners(self, companies, today, limit, count=False):
-        """(customer, company, currency) triples having invoices to examine today:
-        one query. A customer owing in two currencies gets one reminder for each,
-        so that no message mixes currencies."""
+    def _dunning_select_partners(self, companies, today, limit, after=None):
+        """(customer, company, currency) triples having invoices to examine today,
+        in key order, after the key ``after`` when given: one query, which reads
+        through the index on the invoices' customer only the invoices of the
+        triples it returns. A customer owing in two currencies gets one reminder
+        for each, so that no message mixes currencies."""
         self.env.flush_all()
-        where = SQL(
-            """
-              m.move_type = 'out_invoice'
-          AND m.state = 'posted'
-          AND m.payment_state NOT IN %(paid)s
-          AND m.amount_residual > 0
-          AND m.dunning_state IN ('none', 'reminded')
-          AND NOT COALESCE(m.dunning_excluded, FALSE)
-          AND m.company_id = ANY(%(companies)s)
-          AND (m.dunning_next_date <= %(today)s
-               OR (m.dunning_next_date IS NULL
-                   AND (m.dunning_checked_date IS NULL OR m.dunning_checked_date < %(today)s)))
-            """,
-            paid=PAID_STATES,
-            companies=companies.ids,
-            today=today,
-        )
-        if count:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT COUNT(DISTINCT (m.commercial_partner_id, m.company_id, m.currency_id)) "
-                    "FROM account_move m WHERE %s",
-                    where,
-                )
-            )
-            return self.env.cr.fetchone()[0]
         self.env.cr.execute(
             SQL(
                 """
                 SELECT m.commercial_partner_id, m.company_id, m.currency_id
                   FROM account_move m
-                 WHERE %(where)s
+                 WHERE m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.payment_state NOT IN %(paid)s
+                   AND m.amount_residual > 0
+                   AND m.dunning_state IN ('none', 'reminded')
+                   AND NOT COALESCE(m.dunning_excluded, FALSE)
+                   AND m.company_id = ANY(%(companies)s)
+                   AND (m.dunning_next_date <= %(today)s
+                        OR (m.dunning_next_date IS NULL
+                            AND (m.dunning_checked_date IS NULL
+                                 OR m.dunning_checked_date < %(today)s)))
+                   AND %(after)s
                  GROUP BY m.commercial_partner_id, m.company_id, m.currency_id
                  ORDER BY m.commercial_partner_id, m.company_id, m.currency_id
                  LIMIT %(limit)s
                 """,
-                where=where,
+                paid=PAID_STATES,
+                companies=companies.ids,
+                today=today,
+                after=SQL(
+                    # the first condition is the one the index on the customer serves
+                    "m.commercial_partner_id >= %s "
+                    "AND (m.commercial_partner_id, m.company_id, m.currency_id) > (%s, %s, %s)",
+                    after[0],
+                    *after,
+                )
+                if after
+                else SQL("TRUE"),
                 limit=limit,
             )
         )
@@ -353,9 +591,119 @@ class DunningReminder(models.Model):
                     "dunning_skip_reason": reason,
                 }
             )
-        reminders = self.with_context(**CREATE_CONTEXT).create(reminder_vals)
-        reminders._dunning_log_created()
+        return self._dunning_create_reminders(reminder_vals)
+
+    @api.model
+    def _dunning_create_reminders(self, vals_list):
+        """Create the reminders of a batch, with their lines, the way a run of
+        tens of thousands of lines stays fast: the names are drawn from the
+        sequence in one query per company, the reminders are created by the ORM
+        without their lines, and the lines are inserted in one statement per
+        thousand rows; then the ORM computes what depends on them (penalties,
+        the reminders' totals, the invoices' reminder status) in batch. No
+        chatter note at creation: the reminder itself is the record (listed on
+        each invoice's Reminders tab); the customer gets a note when it is sent.
+        """
+        if not vals_list:
+            return self.browse()
+        Line = self.env["dunning.reminder.line"]
+        names = {}
+        for company_id in {vals["company_id"] for vals in vals_list}:
+            count = sum(1 for vals in vals_list if vals["company_id"] == company_id)
+            names[company_id] = iter(self._dunning_next_names(company_id, count))
+        lines_vals = []
+        for vals in vals_list:
+            lines_vals.append([command[2] for command in vals.pop("line_ids", [])])
+            if vals.get("name", "/") == "/":
+                vals["name"] = next(names[vals["company_id"]])
+        reminders = self.with_context(**CREATE_CONTEXT).create(vals_list)
+        kind_sequence = {
+            kind: Line.new({"kind": kind}).kind_sequence
+            for kind, __ in Line._fields["kind"].selection
+        }
+        defaults = Line.default_get([name for name, field in Line._fields.items() if field.store])
+        rows = []
+        for reminder, line_vals_list in zip(reminders, lines_vals, strict=True):
+            company = reminder.company_id
+            for line_vals in line_vals_list:
+                rows.append(
+                    {
+                        **defaults,
+                        **line_vals,
+                        "reminder_id": reminder.id,
+                        "company_id": company.id,
+                        "company_currency_id": company.currency_id.id,
+                        "kind_sequence": kind_sequence[line_vals["kind"]],
+                    }
+                )
+        lines = self._dunning_insert_lines(rows)
+        # What depends on the new lines: their penalties (computed now, for all
+        # the lines at once), the reminders' totals, the invoices' status.
+        reminders.invalidate_recordset(["line_ids", "level_line_ids", "other_line_ids"])
+        lines.move_id.invalidate_recordset(["dunning_reminder_line_ids"])
+        for fname in PENALTY_FIELDS:
+            self.env.add_to_compute(Line._fields[fname], lines)
+        lines.modified(sorted({name for row in rows for name in row}), create=True)
+        self.env.flush_all()
         return reminders
+
+    @api.model
+    def _dunning_insert_lines(self, rows, chunk=1000):
+        """Insert reminder lines from their values (all the stored fields the ORM
+        would write, computed ones apart), a thousand rows a statement.
+
+        :param rows: list of dicts {field name: value in the ORM's write format}
+        :return: the dunning.reminder.line records inserted
+        """
+        Line = self.env["dunning.reminder.line"]
+        if not rows:
+            return Line
+        names = sorted({name for row in rows for name in row})
+        booleans = {name for name in names if Line._fields[name].type == "boolean"}
+        uid, now = self.env.uid, self.env.cr.now()
+        placeholders = "(" + ", ".join(["%s"] * (len(names) + 4)) + ")"
+        ids = []
+        for start in range(0, len(rows), chunk):
+            params = []
+            for row in rows[start : start + chunk]:
+                for name in names:
+                    value = row.get(name)
+                    params.append(value if value is not False or name in booleans else None)
+                params += [uid, now, uid, now]
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO dunning_reminder_line (%s, create_uid, create_date, write_uid, "
+                    "write_date) VALUES %s RETURNING id",
+                    SQL(", ").join(SQL.identifier(name) for name in names),
+                    SQL(", ".join([placeholders] * len(rows[start : start + chunk])), *params),
+                )
+            )
+            ids += [row[0] for row in self.env.cr.fetchall()]
+        return Line.browse(ids)
+
+    @api.model
+    def _dunning_next_names(self, company_id, count):
+        """``count`` reminder names from the company's sequence, in one query."""
+        company = self.env["res.company"].browse(company_id)
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "dunning.reminder"), ("company_id", "in", [company_id, False])],
+                order="company_id",
+                limit=1,
+            )
+            .with_company(company)
+        )
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence._next() for __ in range(count)]
+        self.env.cr.execute(
+            "SELECT nextval(%s) FROM generate_series(1, %s)",
+            [f"ir_sequence_{sequence.id:03d}", count],
+        )
+        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
 
     @api.model
     def _dunning_get_partner_skip_reason(self, partner, scenario):
@@ -499,22 +847,3 @@ class DunningReminder(models.Model):
             "amount_residual": move.amount_residual,
             "amount_residual_company": move.amount_residual_signed,
         }
-
-    def _dunning_log_created(self):
-        invoice_bodies, partner_bodies = {}, {}
-        for reminder in self:
-            for line in reminder.level_line_ids:
-                invoice_bodies[line.move_id.id] = self.env._(
-                    "To remind at level %(level)s with %(reminder)s.",
-                    level=line.level_id.name,
-                    reminder=reminder.name,
-                )
-            partner_bodies[reminder.partner_id.id] = self.env._(
-                "Reminder %(reminder)s prepared (%(level)s) for %(invoices)s.",
-                reminder=reminder.name,
-                level=reminder.level_id.name,
-                invoices=", ".join(reminder.level_line_ids.move_id.mapped("name")),
-            )
-        if invoice_bodies:
-            self.level_line_ids.move_id._message_log_batch(invoice_bodies)
-            self.partner_id._message_log_batch(partner_bodies)
