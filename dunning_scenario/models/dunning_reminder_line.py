@@ -123,6 +123,7 @@ class DunningReminderLine(models.Model):
         currency_field="currency_id",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="Interest of this invoice already on posted penalty invoices, left out of "
         "the penalties claimed here (the penalty invoice is claimed for itself).",
     )
@@ -130,6 +131,7 @@ class DunningReminderLine(models.Model):
         string="Why Not Computed",
         compute="_compute_penalty",
         store=True,
+        precompute=True,
         help="Which rate to enter for the penalties to be computed (for the accountant: "
         "customer documents state the legal basis only).",
     )
