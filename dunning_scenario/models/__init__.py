@@ -13,3 +13,4 @@ from . import res_partner
 from . import account_move
 from . import ir_actions_report
 from . import mail_notification
+from . import account_move_payment
