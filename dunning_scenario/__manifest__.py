@@ -37,6 +37,7 @@
         "wizards/dunning_invoice_pause_views.xml",
         "wizards/dunning_call_log_views.xml",
         "wizards/dunning_letter_post_views.xml",
+        "wizards/dunning_run_preview_views.xml",
         "report/dunning_receivable_report_views.xml",
         "report/dunning_payment_delay_report_views.xml",
         "report/dunning_effectiveness_report_views.xml",
