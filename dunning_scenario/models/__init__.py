@@ -14,3 +14,4 @@ from . import account_move
 from . import ir_actions_report
 from . import mail_notification
 from . import account_move_payment
+from . import dunning_digest

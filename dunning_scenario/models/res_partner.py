@@ -368,6 +368,91 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
+    # ------------------------------------------------------------------
+    # Customer statement (relevé de compte)
+    # ------------------------------------------------------------------
+
+    def _get_dunning_statement(self, company=None):
+        """The customer's open items in ``company``: every invoice, credit note
+        and payment not fully matched, by currency, with the running balance.
+
+        :return: list of {"currency", "lines": [dict], "total", "overdue"}, one per
+            currency, amounts in that currency
+        """
+        self.ensure_one()
+        company = company or self.env.company
+        today = self.env["account.move"]._dunning_today()
+        lines = self.env["account.move.line"].search(
+            [
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("company_id", "=", company.id),
+            ],
+            order="date, id",
+        )
+        by_currency = {}
+        for line in lines:
+            currency = line.currency_id
+            if currency.is_zero(line.amount_residual_currency):
+                continue
+            section = by_currency.setdefault(
+                currency, {"currency": currency, "lines": [], "total": 0.0, "overdue": 0.0}
+            )
+            move = line.move_id
+            due = line.date_maturity if line.amount_currency > 0 else False
+            section["total"] += line.amount_residual_currency
+            if due and due < today and line.amount_residual_currency > 0:
+                section["overdue"] += line.amount_residual_currency
+            section["lines"].append(
+                {
+                    "date": line.date,
+                    "name": move.name,
+                    "ref": move.ref if move.ref != move.name else "",
+                    "kind": move.move_type,
+                    "date_due": due,
+                    "days_overdue": (today - due).days if due and due < today else 0,
+                    "amount": line.amount_currency,
+                    "residual": line.amount_residual_currency,
+                    "balance": section["total"],
+                }
+            )
+        return list(by_currency.values())
+
+    def action_dunning_send_statement(self):
+        """Email each customer its statement of account (PDF attached), in its
+        language. Posted on the customer as the accountant (billing users may not
+        edit customers, hence the sudo: the template decides what is sent)."""
+        template = self.env.ref("dunning_scenario.mail_template_dunning_statement")
+        customers = self.commercial_partner_id
+        missing = customers.filtered(lambda p: not p.email)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "No email address for %(customers)s: print the statement instead.",
+                    customers=", ".join(missing.mapped("display_name")),
+                )
+            )
+        for customer in customers:
+            customer.sudo().message_post_with_source(
+                template,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                author_id=self.env.user.partner_id.id,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Statement of account sent to %(customers)s.",
+                    customers=", ".join(customers.mapped("display_name")),
+                ),
+            },
+        }
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["dunning_excluded", "dunning_responsible_id"]
