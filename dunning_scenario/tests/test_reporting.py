@@ -122,9 +122,10 @@ class TestReceivableDashboard(DunningCommon):
         self.assertEqual(by_level[self.level_second.id]["amount_residual"], 700.0)
         self.assertEqual(by_level[self.level_courtesy.id]["amount_residual"], 50.0)
         self.assertEqual(by_level[False]["amount_residual"], 300.0)
-        # Jeanne (consumer): over 45 days -> formal notice (litigation needs one first).
-        notice = self.scenario_consumer._get_sorted_levels().filtered("is_formal_notice")
-        self.assertEqual(by_level[notice.id]["amount_residual"], 4250.0)
+        # Jeanne (consumer): 60 to 121 days late, but a first contact is never a
+        # formal notice: all at "Second reminder" (J+25).
+        second = self.scenario_consumer._get_sorted_levels()[1]
+        self.assertEqual(by_level[second.id]["amount_residual"], 4250.0)
 
 
 @tagged("post_install", "-at_install")
