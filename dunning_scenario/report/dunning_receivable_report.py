@@ -59,7 +59,8 @@ class DunningReceivableReport(models.Model):
         "res.partner.category",
         string="Customer Category",
         readonly=True,
-        help="The customer's category linked to its scenario, else its first category.",
+        help="The customer's category linked to its scenario (the first one in scenario "
+        "order); empty when none of its categories is linked to a scenario.",
     )
     scenario_id = fields.Many2one("dunning.scenario", string="Scenario", readonly=True)
     user_id = fields.Many2one("res.users", string="Responsible", readonly=True)

@@ -41,9 +41,10 @@ class DunningReportMixin(models.AbstractModel):
         :param SQL pairs: query of (partner_id, company_id) rows, commercial
             partners
         :return: SQL query of (partner_id, company_id, category_id, scenario_id,
-            user_id): the customer's main category (the first of its categories
-            linked to a scenario of the company, in scenario order, else its
-            first category by name), its applied scenario (its own, else its
+            user_id): the customer's category that chooses its scenario (the
+            first of its categories linked to a scenario of the company, in
+            scenario order; none when no category is linked to one), its
+            applied scenario (its own, else its
             categories', else the company's default) and the accountant in charge
             of its reminders (its dunning responsible, else its salesperson)
         """
@@ -64,14 +65,13 @@ class DunningReportMixin(models.AbstractModel):
          LEFT JOIN LATERAL (
                 SELECT rel.category_id, scenario.id AS scenario_id
                   FROM res_partner_res_partner_category_rel rel
-                  JOIN res_partner_category cat ON cat.id = rel.category_id
-             LEFT JOIN dunning_scenario_partner_category_rel scenario_rel
+                  JOIN dunning_scenario_partner_category_rel scenario_rel
                     ON scenario_rel.category_id = rel.category_id
-             LEFT JOIN dunning_scenario scenario
+                  JOIN dunning_scenario scenario
                     ON scenario.id = scenario_rel.scenario_id
                    AND scenario.company_id = pairs.company_id AND scenario.active
                  WHERE rel.partner_id = pairs.partner_id
-              ORDER BY scenario.sequence NULLS LAST, scenario.id NULLS LAST, cat.name, cat.id
+              ORDER BY scenario.sequence, scenario.id, rel.category_id
                  LIMIT 1
                ) main_cat ON TRUE
             """,
