@@ -103,9 +103,7 @@ def first_pages(env):
         ),
         (
             "Payment delays: trend graph by month",
-            lambda: Delay.read_group(
-                [], ["days_late_weighted:avg"], ["date:month"], lazy=False
-            ),
+            lambda: Delay.read_group([], ["days_late_weighted:avg"], ["date:month"], lazy=False),
         ),
         (
             "DSO: graph by month",
@@ -120,8 +118,14 @@ def first_pages(env):
                 ["channel"],
             ),
         ),
-        ("Customer cockpit: something due, 80 rows", cockpit([("dunning_status", "!=", "nothing_due")])),
-        ("Customer cockpit: overdue filter, 80 rows", cockpit([("dunning_overdue_amount", ">", 0)])),
+        (
+            "Customer cockpit: something due, 80 rows",
+            cockpit([("dunning_status", "!=", "nothing_due")]),
+        ),
+        (
+            "Customer cockpit: overdue filter, 80 rows",
+            cockpit([("dunning_overdue_amount", ">", 0)]),
+        ),
         ("Customer list with cockpit columns, 80 rows", cockpit([("customer_rank", ">", 0)])),
     ]
 

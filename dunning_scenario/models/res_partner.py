@@ -190,6 +190,9 @@ class ResPartner(models.Model):
         """
         today = self.env["account.move"]._dunning_today()
         self.env.flush_all()
+        if not partner_ids:
+            # All open invoices: see dunning.report.mixin._dunning_no_jit.
+            self.env["dunning.report.mixin"]._dunning_no_jit()
         partner_where = (
             SQL("AND m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL()
         )

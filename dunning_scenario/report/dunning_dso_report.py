@@ -14,6 +14,7 @@ class DunningDsoReport(models.Model):
     """
 
     _name = "dunning.dso.report"
+    _inherit = ["dunning.report.mixin"]
     _description = "Days Sales Outstanding"
     _auto = False
     _rec_name = "date"
@@ -51,6 +52,7 @@ class DunningDsoReport(models.Model):
 
     @property
     def _table_query(self):
+        self._dunning_no_jit()
         today = self.env["account.move"]._dunning_today()
         return SQL(
             """

@@ -88,6 +88,8 @@ class DunningEffectivenessReport(models.Model):
 
     @property
     def _table_query(self):
+        self._dunning_no_jit()
+
         def paid_within(days, then, otherwise):
             return SQL(
                 "CASE WHEN m.payment_state IN ('paid', 'in_payment') "

@@ -63,6 +63,7 @@ class DunningPaymentDelayReport(models.Model):
 
     @property
     def _table_query(self):
+        self._dunning_no_jit()
         paid_where = SQL(
             """m.move_type = 'out_invoice'
                AND m.state = 'posted'

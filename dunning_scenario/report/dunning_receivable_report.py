@@ -82,6 +82,7 @@ class DunningReceivableReport(models.Model):
 
     @property
     def _table_query(self):
+        self._dunning_no_jit()
         today = self.env["account.move"]._dunning_today()
         overdue = SQL("(%s::date - m.invoice_date_due)", today)
 
