@@ -23,6 +23,8 @@ ACCOUNT_MOVE_COLUMNS = [
     ("dunning_formal_notice_date", SQL("date")),
     ("dunning_prescription_date", SQL("date")),
     ("dunning_thanked", SQL("boolean DEFAULT false")),
+    ("dunning_paid_date", SQL("date")),
+    ("dunning_days_late_paid", SQL("int4")),
 ]
 
 
@@ -45,6 +47,7 @@ def pre_init_hook(env):
            AND payment_state IN ('paid', 'in_payment', 'reversed')
         """
     )
+    fill_payment_delays(cr)
     # Limitation date: no scenario exists before install, and the default
     # scenario (like no scenario at all) follows the business rule: 5 years.
     cr.execute(
@@ -62,3 +65,28 @@ def uninstall_hook(env):
     # commercial_partner_id): Odoo drops the columns of an uninstalled addon,
     # not the indexes it put on other modules' columns.
     env.cr.execute("DROP INDEX IF EXISTS account_move__commercial_partner_id_index")
+
+
+def fill_payment_delays(cr):
+    """Payment delays of the invoices already paid (from then on, they are set
+    when an invoice gets paid): the day of the last payment matched with it, and
+    the days between its due date and that day (0 when paid in time)."""
+    cr.execute(
+        """
+        UPDATE account_move m
+           SET dunning_paid_date = paid.day,
+               dunning_days_late_paid = GREATEST(paid.day - m.invoice_date_due, 0)
+          FROM (
+                SELECT line.move_id, MAX(counterpart.date) AS day
+                  FROM account_move_line line
+                  JOIN account_partial_reconcile part ON part.debit_move_id = line.id
+                  JOIN account_move_line counterpart ON counterpart.id = part.credit_move_id
+                 WHERE line.display_type = 'payment_term'
+                 GROUP BY line.move_id
+               ) paid
+         WHERE paid.move_id = m.id
+           AND m.move_type = 'out_invoice'
+           AND m.payment_state IN ('paid', 'in_payment')
+           AND m.invoice_date_due IS NOT NULL
+        """
+    )

@@ -16,3 +16,5 @@ from . import mail_notification
 from . import account_move_line
 from . import dunning_paid_late
 from . import dunning_reminder_penalty
+from . import account_move_payment
+from . import dunning_digest

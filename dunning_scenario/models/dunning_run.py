@@ -406,6 +406,25 @@ class DunningReminder(models.Model):
         return companies - closed
 
     @api.model
+    def _dunning_remind_partners(self, partners, companies=None):
+        """ "Remind now": create today, as the daily run does, the reminders of
+        these customers, examining all their open invoices again.
+
+        :return: the reminders created
+        """
+        companies = companies or self.env.companies
+        today = self.env["account.move"]._dunning_today()
+        self.env["account.move"]._dunning_resume_expired_pauses(today)
+        partners = partners.commercial_partner_id
+        self.env["account.move"]._dunning_reset_schedule(companies=companies, partners=partners)
+        keys = [
+            key
+            for key in self._dunning_select_partners(companies, today, None)
+            if key[0] in partners.ids
+        ]
+        return self._dunning_generate(keys, today) if keys else self.browse()
+
+    @api.model
     def _get_dunning_autosend_domain(self, companies):
         return [
             ("state", "=", "draft"),

@@ -1,5 +1,29 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import operator as py_operator
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .account_move import PAID_STATES
+
+# The dunning status of a customer, most urgent first: a customer shows the
+# first one that applies.
+DUNNING_STATUSES = [
+    ("litigation", "In litigation"),
+    ("to_act", "To act on"),
+    ("paused", "Paused"),
+    ("waiting", "Waiting for its date"),
+    ("nothing_due", "Nothing due"),
+]
+SEARCH_OPERATORS = {
+    "=": py_operator.eq,
+    "!=": py_operator.ne,
+    ">": py_operator.gt,
+    ">=": py_operator.ge,
+    "<": py_operator.lt,
+    "<=": py_operator.le,
+}
 
 
 class ResPartner(models.Model):
@@ -48,6 +72,51 @@ class ResPartner(models.Model):
     )
     dunning_reminder_ids = fields.One2many("dunning.reminder", "partner_id", string="Reminders")
     dunning_reminder_count = fields.Integer(compute="_compute_dunning_reminder_count")
+    # Customer cockpit: computed for the companies selected in the company
+    # switcher, one query per page of customers.
+    dunning_overdue_amount = fields.Monetary(
+        string="Overdue Amount",
+        currency_field="currency_id",
+        compute="_compute_dunning_cockpit",
+        search="_search_dunning_overdue_amount",
+        help="Left to pay on the customer's invoices past their due date, in company currency.",
+    )
+    dunning_oldest_due_date = fields.Date(
+        string="Oldest Due Date",
+        compute="_compute_dunning_cockpit",
+        help="Due date of the customer's oldest invoice still open.",
+    )
+    dunning_status = fields.Selection(
+        DUNNING_STATUSES,
+        string="Dunning Status",
+        compute="_compute_dunning_cockpit",
+        search="_search_dunning_status",
+        help="In litigation: an open invoice reached the litigation level. To act on: a "
+        "reminder waits to be sent, or one is due today. Paused: an overdue invoice whose "
+        "reminders are paused or excluded (or the customer is excluded), nothing else to "
+        "do. Waiting for its date: open invoices, the next reminder is planned later. "
+        "Nothing due: no open invoice.",
+    )
+    dunning_next_date = fields.Date(
+        string="Next Reminder",
+        compute="_compute_dunning_cockpit",
+        help="Next day the daily run plans to remind one of the customer's invoices.",
+    )
+    dunning_next_level_id = fields.Many2one(
+        "dunning.level",
+        string="Next Reminder Level",
+        compute="_compute_dunning_cockpit",
+    )
+    dunning_last_reminder_id = fields.Many2one(
+        "dunning.reminder",
+        string="Last Reminder",
+        compute="_compute_dunning_cockpit",
+        help="The customer's latest reminder sent or marked as reminded.",
+    )
+    dunning_last_reminder_date = fields.Date(
+        string="Last Reminder Date",
+        compute="_compute_dunning_cockpit",
+    )
 
     @api.depends_context("company")
     @api.depends(
@@ -118,6 +187,297 @@ class ResPartner(models.Model):
             self.env["res.company"]._dunning_check_contract_rate_floor(
                 partner.dunning_contract_rate
             )
+
+    # ------------------------------------------------------------------
+    # Customer cockpit
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _dunning_open_where(self):
+        return SQL(
+            """m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state NOT IN %s
+               AND m.amount_residual > 0
+               AND m.company_id = ANY(%s)""",
+            PAID_STATES,
+            self.env.companies.ids,
+        )
+
+    @api.model
+    def _dunning_cockpit_figures(self, partner_ids=None):
+        """Figures of the customers having open invoices in the selected companies.
+
+        :param partner_ids: commercial partner ids, or None for all
+        :return: {partner id: dict of the cockpit values}
+        """
+        today = self.env["account.move"]._dunning_today()
+        self.env.flush_all()
+        if not partner_ids:
+            # All open invoices: see dunning.report.mixin._dunning_no_jit.
+            self.env["dunning.report.mixin"]._dunning_no_jit()
+        partner_where = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL()
+        )
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT m.commercial_partner_id AS partner_id,
+                       COALESCE(SUM(m.amount_residual_signed)
+                                FILTER (WHERE m.invoice_date_due < %(today)s), 0) AS overdue,
+                       MIN(m.invoice_date_due) AS oldest,
+                       BOOL_OR(m.dunning_state = 'litigation') AS litigation,
+                       BOOL_OR(m.dunning_state = 'to_remind'
+                               OR (m.dunning_state IN ('none', 'reminded')
+                                   AND NOT COALESCE(m.dunning_excluded, FALSE)
+                                   AND NOT COALESCE(partner.dunning_excluded, FALSE)
+                                   AND m.dunning_next_date <= %(today)s)) AS to_act,
+                       BOOL_OR(COALESCE(partner.dunning_excluded, FALSE)
+                               OR (m.invoice_date_due < %(today)s
+                                   AND (m.dunning_state = 'paused'
+                                        OR COALESCE(m.dunning_excluded, FALSE)))) AS paused,
+                       BOOL_OR(draft.partner_id IS NOT NULL) AS draft
+                  FROM account_move m
+                  JOIN res_partner partner ON partner.id = m.commercial_partner_id
+             LEFT JOIN (
+                    SELECT DISTINCT r.partner_id, r.company_id
+                      FROM dunning_reminder r
+                     WHERE r.state = 'draft'
+                   ) draft
+                    ON draft.partner_id = m.commercial_partner_id
+                   AND draft.company_id = m.company_id
+                 WHERE %(open)s %(partner_where)s
+                 GROUP BY m.commercial_partner_id
+                """,
+                today=today,
+                open=self._dunning_open_where(),
+                partner_where=partner_where,
+            )
+        )
+        result = {}
+        for row in rows:
+            if row["litigation"]:
+                status = "litigation"
+            elif row["to_act"] or row["draft"]:
+                status = "to_act"
+            elif row["paused"]:
+                status = "paused"
+            else:
+                status = "waiting"
+            result[row["partner_id"]] = {
+                "overdue": row["overdue"],
+                "oldest": row["oldest"],
+                "status": status,
+            }
+        return result
+
+    @api.depends_context("company", "allowed_company_ids", "dunning_today")
+    def _compute_dunning_cockpit(self):
+        commercials = self.commercial_partner_id
+        ids = [pid for pid in commercials.ids if isinstance(pid, int)]
+        figures = self._dunning_cockpit_figures(ids) if ids else {}
+        next_rows, last_rows = {}, {}
+        if ids:
+            open_where = self._dunning_open_where()
+            for partner_id, day, level_id in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (m.commercial_partner_id)
+                           m.commercial_partner_id, m.dunning_next_date, m.dunning_next_level_id
+                      FROM account_move m
+                     WHERE %s AND m.commercial_partner_id = ANY(%s)
+                       AND m.dunning_next_date IS NOT NULL
+                       AND m.dunning_state IN ('none', 'reminded')
+                       AND NOT COALESCE(m.dunning_excluded, FALSE)
+                     ORDER BY m.commercial_partner_id, m.dunning_next_date, m.id
+                    """,
+                    open_where,
+                    ids,
+                )
+            ):
+                next_rows[partner_id] = (day, level_id)
+            for partner_id, reminder_id, day in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (r.partner_id) r.partner_id, r.id, r.date
+                      FROM dunning_reminder r
+                     WHERE r.partner_id = ANY(%s) AND r.state = 'sent'
+                       AND r.company_id = ANY(%s)
+                     ORDER BY r.partner_id, r.date DESC, r.id DESC
+                    """,
+                    ids,
+                    self.env.companies.ids,
+                )
+            ):
+                last_rows[partner_id] = (reminder_id, day)
+        Level = self.env["dunning.level"]
+        Reminder = self.env["dunning.reminder"]
+        for partner in self:
+            commercial_id = partner.commercial_partner_id.id
+            values = figures.get(commercial_id, {})
+            next_date, next_level_id = next_rows.get(commercial_id, (False, False))
+            last_id, last_date = last_rows.get(commercial_id, (False, False))
+            partner.dunning_overdue_amount = values.get("overdue", 0.0)
+            partner.dunning_oldest_due_date = values.get("oldest", False)
+            partner.dunning_status = values.get("status", "nothing_due")
+            partner.dunning_next_date = next_date
+            partner.dunning_next_level_id = Level.browse(next_level_id)
+            partner.dunning_last_reminder_id = Reminder.browse(last_id)
+            partner.dunning_last_reminder_date = last_date
+
+    def _search_dunning_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Unsupported search on the dunning status."))
+        values = {value} if isinstance(value, str) or not value else set(value)
+        if not value:
+            values = {"nothing_due"}
+        figures = self._dunning_cockpit_figures()
+        matching = [pid for pid, vals in figures.items() if vals["status"] in values]
+        if "nothing_due" in values:
+            # Customers with no open invoice: all but those with other statuses.
+            others = [pid for pid, vals in figures.items() if vals["status"] not in values]
+            domain = [("id", "not in", others)]
+        else:
+            domain = [("id", "in", matching)]
+        if operator in ("!=", "not in"):
+            domain = ["!", *domain]
+        return domain
+
+    def _search_dunning_overdue_amount(self, operator, value):
+        if operator not in SEARCH_OPERATORS:
+            raise UserError(self.env._("Unsupported search on the overdue amount."))
+        compare = SEARCH_OPERATORS[operator]
+        value = value or 0.0
+        figures = self._dunning_cockpit_figures()
+        if compare(0.0, value):
+            # Customers without overdue invoices match: exclude those that do not.
+            return [
+                (
+                    "id",
+                    "not in",
+                    [p for p, v in figures.items() if not compare(v["overdue"], value)],
+                )
+            ]
+        return [("id", "in", [p for p, v in figures.items() if compare(v["overdue"], value)])]
+
+    def action_dunning_remind_now(self):
+        """Create now the reminders of these customers, as the daily run would."""
+        reminders = self.env["dunning.reminder"]._dunning_remind_partners(self)
+        if not reminders:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": self.env._(
+                        "Nothing to remind today for %(customers)s: no invoice has reached "
+                        "a reminder level, or its reminder is already waiting.",
+                        customers=", ".join(self.commercial_partner_id.mapped("display_name")),
+                    ),
+                },
+            }
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_scenario.dunning_reminder_action"
+        )
+        action["domain"] = [("id", "in", reminders.ids)]
+        action["context"] = {}
+        if len(reminders) == 1:
+            action.update({"res_id": reminders.id, "views": [(False, "form")], "view_mode": "form"})
+        return action
+
+    def action_view_dunning_receivables(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "dunning_scenario.dunning_receivable_report_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Customer statement (relevé de compte)
+    # ------------------------------------------------------------------
+
+    def _get_dunning_statement(self, company=None):
+        """The customer's open items in ``company``: every invoice, credit note
+        and payment not fully matched, by currency, with the running balance.
+
+        :return: list of {"currency", "lines": [dict], "total", "overdue"}, one per
+            currency, amounts in that currency
+        """
+        self.ensure_one()
+        company = company or self.env.company
+        today = self.env["account.move"]._dunning_today()
+        lines = self.env["account.move.line"].search(
+            [
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("company_id", "=", company.id),
+            ],
+            order="date, id",
+        )
+        by_currency = {}
+        for line in lines:
+            currency = line.currency_id
+            if currency.is_zero(line.amount_residual_currency):
+                continue
+            section = by_currency.setdefault(
+                currency, {"currency": currency, "lines": [], "total": 0.0, "overdue": 0.0}
+            )
+            move = line.move_id
+            due = line.date_maturity if line.amount_currency > 0 else False
+            section["total"] += line.amount_residual_currency
+            if due and due < today and line.amount_residual_currency > 0:
+                section["overdue"] += line.amount_residual_currency
+            section["lines"].append(
+                {
+                    "date": line.date,
+                    "name": move.name,
+                    "ref": move.ref if move.ref != move.name else "",
+                    "kind": move.move_type,
+                    "date_due": due,
+                    "days_overdue": (today - due).days if due and due < today else 0,
+                    "amount": line.amount_currency,
+                    "residual": line.amount_residual_currency,
+                    "balance": section["total"],
+                }
+            )
+        return list(by_currency.values())
+
+    def action_dunning_send_statement(self):
+        """Email each customer its statement of account (PDF attached), in its
+        language. Posted on the customer as the accountant (billing users may not
+        edit customers, hence the sudo: the template decides what is sent)."""
+        template = self.env.ref("dunning_scenario.mail_template_dunning_statement")
+        customers = self.commercial_partner_id
+        missing = customers.filtered(lambda p: not p.email)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "No email address for %(customers)s: print the statement instead.",
+                    customers=", ".join(missing.mapped("display_name")),
+                )
+            )
+        for customer in customers:
+            customer.sudo().message_post_with_source(
+                template,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                author_id=self.env.user.partner_id.id,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Statement of account sent to %(customers)s.",
+                    customers=", ".join(customers.mapped("display_name")),
+                ),
+            },
+        }
 
     @api.model
     def _commercial_fields(self):

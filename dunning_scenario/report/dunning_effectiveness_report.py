@@ -1,0 +1,161 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+from odoo.tools import SQL
+
+CHANNELS = [
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("letter", "Letter"),
+    ("call", "Phone Call"),
+    ("manual", "Marked as reminded"),
+]
+
+
+class DunningEffectivenessReport(models.Model):
+    """Effectiveness of the reminders: one row per invoice reminded by a sent
+    reminder and per channel that reached the customer (a reminder sent by email
+    and letter counts under each of the two channels)."""
+
+    _name = "dunning.effectiveness.report"
+    _inherit = ["dunning.report.mixin"]
+    _description = "Reminder Effectiveness"
+    _auto = False
+    _rec_name = "reminder_id"
+    _order = "date desc, reminder_id"
+    _depends = {
+        "dunning.reminder": [
+            "state",
+            "date",
+            "level_id",
+            "scenario_id",
+            "partner_id",
+            "company_id",
+            "reminded_by",
+            "email_status",
+            "sms_status",
+            "letter_status",
+            "call_status",
+        ],
+        "dunning.reminder.line": ["kind", "move_id", "amount_residual_company", "reminder_id"],
+        "account.move": ["payment_state", "dunning_paid_date"],
+    }
+    _dunning_ratio_fields = {
+        f"amount_share_{days}": (f"amount_paid_{days}", "amount_reminded", 100)
+        for days in (7, 15, 30)
+    }
+
+    reminder_id = fields.Many2one("dunning.reminder", string="Reminder", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    scenario_id = fields.Many2one("dunning.scenario", string="Scenario", readonly=True)
+    level_id = fields.Many2one("dunning.level", string="Level", readonly=True)
+    channel = fields.Selection(CHANNELS, readonly=True)
+    date = fields.Date(string="Reminder Date", readonly=True)
+    reminder_count = fields.Integer(string="Reminders Sent", readonly=True)
+    invoice_count = fields.Integer(string="Reminded Invoices", readonly=True)
+    amount_reminded = fields.Monetary(string="Amount Reminded", readonly=True)
+    amount_paid_7 = fields.Monetary(string="Paid within 7 Days", readonly=True)
+    amount_paid_15 = fields.Monetary(string="Paid within 15 Days", readonly=True)
+    amount_paid_30 = fields.Monetary(string="Paid within 30 Days", readonly=True)
+    share_paid_7 = fields.Float(
+        string="% Invoices Paid within 7 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    share_paid_15 = fields.Float(
+        string="% Invoices Paid within 15 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    share_paid_30 = fields.Float(
+        string="% Invoices Paid within 30 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    amount_share_7 = fields.Float(
+        string="% Amount Paid within 7 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    amount_share_15 = fields.Float(
+        string="% Amount Paid within 15 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    amount_share_30 = fields.Float(
+        string="% Amount Paid within 30 Days", readonly=True, aggregator="avg", digits=(16, 1)
+    )
+    days_to_payment = fields.Float(
+        string="Days from First Reminder to Payment",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="For paid invoices, days between their first reminder and their payment; "
+        "counted on the row of that first reminder only.",
+    )
+
+    @property
+    def _table_query(self):
+        self._dunning_no_jit()
+
+        def paid_within(days, then, otherwise):
+            return SQL(
+                "CASE WHEN m.payment_state IN ('paid', 'in_payment') "
+                "AND m.dunning_paid_date <= r.date + %s THEN %s ELSE %s END",
+                days,
+                then,
+                otherwise,
+            )
+
+        amount = SQL("line.amount_residual_company")
+        return SQL(
+            """
+            SELECT line.id * 8 + channel.sequence AS id,
+                   r.id AS reminder_id,
+                   line.move_id,
+                   r.partner_id,
+                   r.company_id,
+                   company.currency_id,
+                   r.scenario_id,
+                   r.level_id,
+                   channel.name AS channel,
+                   r.date,
+                   CASE WHEN line.id = MIN(line.id) OVER (PARTITION BY r.id)
+                        THEN 1 ELSE 0 END AS reminder_count,
+                   1 AS invoice_count,
+                   %(amount)s AS amount_reminded,
+                   %(amount_7)s AS amount_paid_7,
+                   %(amount_15)s AS amount_paid_15,
+                   %(amount_30)s AS amount_paid_30,
+                   %(share_7)s AS share_paid_7,
+                   %(share_15)s AS share_paid_15,
+                   %(share_30)s AS share_paid_30,
+                   %(share_7)s AS amount_share_7,
+                   %(share_15)s AS amount_share_15,
+                   %(share_30)s AS amount_share_30,
+                   CASE WHEN m.payment_state IN ('paid', 'in_payment')
+                             AND r.date = first_sent.date
+                        THEN (m.dunning_paid_date - first_sent.date)::float END
+                       AS days_to_payment
+              FROM dunning_reminder r
+              JOIN res_company company ON company.id = r.company_id
+              JOIN dunning_reminder_line line
+                ON line.reminder_id = r.id AND line.kind = 'level'
+              JOIN account_move m ON m.id = line.move_id
+              JOIN (
+                    SELECT first_line.move_id, MIN(first_reminder.date) AS date
+                      FROM dunning_reminder_line first_line
+                      JOIN dunning_reminder first_reminder
+                        ON first_reminder.id = first_line.reminder_id
+                     WHERE first_line.kind = 'level' AND first_reminder.state = 'sent'
+                     GROUP BY first_line.move_id
+                   ) first_sent ON first_sent.move_id = line.move_id
+             CROSS JOIN LATERAL (
+                    VALUES (1, 'email', r.email_status = 'done'),
+                           (2, 'sms', r.sms_status = 'done'),
+                           (3, 'letter', r.letter_status IN ('done', 'to_post')),
+                           (4, 'call', r.call_status = 'done'),
+                           (5, 'manual', r.reminded_by = 'mark')
+                   ) channel (sequence, name, used)
+             WHERE r.state = 'sent' AND channel.used
+            """,
+            amount=amount,
+            amount_7=paid_within(7, amount, 0),
+            amount_15=paid_within(15, amount, 0),
+            amount_30=paid_within(30, amount, 0),
+            share_7=paid_within(7, 100.0, 0.0),
+            share_15=paid_within(15, 100.0, 0.0),
+            share_30=paid_within(30, 100.0, 0.0),
+        )
