@@ -627,13 +627,15 @@ class DunningReminder(models.Model):
             return self.browse()
         Line = self.env["dunning.reminder.line"]
         names = {}
-        for company_id in {vals["company_id"] for vals in vals_list}:
+        # A preview of the run (wizards/dunning_run_preview.py) draws no number.
+        preview = self.env.context.get("dunning_preview")
+        for company_id in {vals["company_id"] for vals in vals_list} if not preview else ():
             count = sum(1 for vals in vals_list if vals["company_id"] == company_id)
             names[company_id] = iter(self._dunning_next_names(company_id, count))
         lines_vals = []
         for vals in vals_list:
             lines_vals.append([command[2] for command in vals.pop("line_ids", [])])
-            if vals.get("name", "/") == "/":
+            if vals.get("name", "/") == "/" and not preview:
                 vals["name"] = next(names[vals["company_id"]])
         reminders = self.with_context(**CREATE_CONTEXT).create(vals_list)
         kind_sequence = {
