@@ -193,6 +193,11 @@ class DunningReminder(models.Model):
                 .sudo()
                 .get_param("dunning_scenario.batch_size", 1000)
             )
+        if not self.env.context.get("lang"):
+            # The cron has no language of its own: its notes and activities are
+            # written in its user's language (else the main company's).
+            lang = self.env.user.lang or self.env.company.partner_id.lang
+            self = self.with_context(lang=lang)  # noqa: PLW0642
         companies = self.env["res.company"].sudo().search([])
         today = self.env["account.move"]._dunning_today()
         runs = self.env["dunning.run"]._get_today_runs(companies, today)
@@ -232,7 +237,6 @@ class DunningReminder(models.Model):
         self._dunning_notify_progress(done, remaining)
 
     @api.model
-    @api.model
     def _dunning_retry_after_conflict(self):
         """The batch met another transaction and is rolled back: once it is, ask
         the cron to run again in a few minutes rather than at its next daily
@@ -252,7 +256,10 @@ class DunningReminder(models.Model):
     def _dunning_notify_progress(self, done, remaining):
         """The one place reporting batch progress to the cron framework."""
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        if remaining and not self.env.context.get("ir_cron_progress_id"):
+        if remaining:
+            # The cron worker calls again by itself, but "Run Manually" makes a
+            # single call: ask for the next one in both cases (a spare call finds
+            # nothing left and stops).
             self.env.ref("dunning_scenario.ir_cron_dunning_process")._trigger()
 
     @api.model

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.tests import new_test_user
 from odoo.tools import html2plaintext
 
@@ -30,6 +30,12 @@ class DunningCommon(AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Odoo's HTTP server lists the static folders of every addon (reading
+        # each manifest with ast) at its first request. Do it here, in the test
+        # thread: CPython 3.11 can fail with "AST constructor recursion depth
+        # mismatch" when two threads parse at once, and a browser test's first
+        # request would do it in the server thread while this one runs Python.
+        http.root.statics  # noqa: B018
         cls.company = cls.company_data["company"]
         cls.accountant = new_test_user(
             cls.env,
