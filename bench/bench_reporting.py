@@ -94,11 +94,11 @@ def first_pages(env):
             ),
         ),
         (
-            "Payment delays: pivot by customer",
+            "Payment delays: pivot by month",
             pivot(
                 Delay,
                 ["invoice_count:sum", "days_late:avg", "days_late_weighted:avg"],
-                ["partner_id"],
+                ["date:month"],
             ),
         ),
         (
