@@ -29,11 +29,11 @@ from .common import DunningCommon
 EUR = "\N{NO-BREAK SPACE}€"
 
 
-@tagged("post_install", "-at_install")
-class TestPenalty(DunningCommon):
+class PenaltyCommon(DunningCommon):
+    """A French company keeping its books in euros, with a public-buyer scenario."""
+
     @classmethod
     def setup_independent_company(cls, **kwargs):
-        # French law: a company keeping its books in euros.
         return super().setup_independent_company(
             currency_id=cls._enable_currency("EUR").id, **kwargs
         )
@@ -53,6 +53,13 @@ class TestPenalty(DunningCommon):
             debtor_type="public",
             min_interval_days=7,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestPenalty(PenaltyCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.customer_public = cls._create_customer("City Hospital", cls.category_public)
         cls.vat_20 = cls.env["account.tax"].create(
             {

@@ -28,35 +28,17 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import DunningCommon
 from .test_letter import LetterCommon
+from .test_penalty import PenaltyCommon
 
 EUR = "\N{NO-BREAK SPACE}€"
 
 
 @tagged("post_install", "-at_install")
-class TestPenaltyLaw(DunningCommon):
-    @classmethod
-    def setup_independent_company(cls, **kwargs):
-        return super().setup_independent_company(
-            currency_id=cls._enable_currency("EUR").id, **kwargs
-        )
-
+class TestPenaltyLaw(PenaltyCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.lang = "en_US"
-        cls.scenario_public = cls._create_scenario(
-            "Test Public Buyers",
-            [
-                ("First reminder", 30, {}),
-                ("Formal notice", 60, {"is_formal_notice": True}),
-            ],
-            sequence=30,
-            categories=cls.category_public,
-            debtor_type="public",
-            min_interval_days=7,
-        )
         cls.customer_public = cls._create_customer("Town Council", cls.category_public)
         cls.company.dunning_invoice_penalties = True
         cls.Claim = cls.env["dunning.paid.late"]
