@@ -259,6 +259,11 @@ class DunningReminder(models.Model):
         "the customer is archived, the level has no channel... It stays in To remind "
         "until the reason is gone; it can still be marked as reminded or cancelled.",
     )
+    channels_planned = fields.Char(
+        string="Will Be Sent By",
+        compute="_compute_channels_planned",
+        help="The channels of the reminder's level, used when it is sent.",
+    )
     email_status = fields.Selection(
         MESSAGE_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
     )
@@ -417,6 +422,20 @@ class DunningReminder(models.Model):
         for reminder in self:
             notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_error_message")
             reminder.penalty_missing_message = " / ".join(dict.fromkeys(notes)) or False
+
+    @api.depends(
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    @api.depends_context("lang")
+    def _compute_channels_planned(self):
+        for reminder in self:
+            reminder.channels_planned = ", ".join(
+                reminder._get_dunning_channel_label(channel)
+                for channel in reminder._get_dunning_requested_channels()
+            )
 
     @api.depends(
         "state",

@@ -132,3 +132,18 @@ class TestShortLink(DunningCommon, HttpCase):
             self.assertIn(f"/my/invoices/{invoice.id}?access_token=", response.text)
         self.assertEqual(self.url_open("/r/AAAAAAAAAAAA").status_code, 404)
         self.assertEqual(self.url_open("/r/short").status_code, 404)
+
+
+@tagged("post_install", "-at_install")
+class TestDraftChannels(DunningCommon):
+    def test_draft_shows_the_channels_it_will_use(self):
+        # A reminder to send says which channels its level will use, not
+        # "Not requested" on each of them.
+        self.level_first.write({"send_email": True, "send_sms": False, "send_letter": True})
+        self._create_invoice(self.customer_company, DUE, 1000.0)
+        reminder = self._run(FIRST)
+        self.assertEqual(reminder.state, "draft")
+        self.assertEqual(reminder.channels_planned, "Email, Letter")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["dunning_scenario"], ["fr_FR"])
+        self.assertEqual(reminder.with_context(lang="fr_FR").channels_planned, "E-mail, Lettre")
