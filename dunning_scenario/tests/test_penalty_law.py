@@ -606,3 +606,35 @@ class TestPenaltyLetter(LetterCommon):
             self.assertNotIn(internal, text)
         # The accountant's side says which rate to enter.
         self.assertIn("2026 H2", reminder.penalty_missing_message)
+
+    def test_french_formal_notice_shows_invoices_paid_late_and_unmatched_payments(self):
+        """Penalties of an invoice paid late are claimed with a formal notice: the
+        letter and the email list that invoice as paid (so that the totals add
+        up), and a payment not yet allocated is stated in French."""
+        self.company.dunning_claim_paid_late = True
+        paid_late = self._create_invoice(self.customer_fr, "2026-01-15", 1000.0)
+        self._pay(paid_late, 1000.0, date(2026, 2, 14))
+        self._create_invoice(self.customer_fr, "2026-02-01", 2400.0)
+        self._create_invoice(self.customer_fr, "2026-04-30", 300.0)
+        self._create_unreconciled_payment(self.customer_fr, 100.0, date(2026, 3, 2))
+        self._run_and_mark("2026-03-13")  # a formal notice is never first
+        reminder = self._run("2026-03-20")
+        self.assertEqual(reminder.level_id, self.level_formal_notice)
+        claimed = reminder.line_ids.filtered(lambda line: line.kind == "paid_late")
+        self.assertEqual(claimed.move_id, paid_late)
+        text = self._letter_text(reminder)
+        self.assertIn("Factures payées en retard : pénalités restant dues", text)
+        # Y: 30 days late at 12.15 %: 1,000 x 0.1215 x 30 / 365 = 9.99, + 40.00
+        self.assertRegex(
+            text, rf"{paid_late.name} \S+ 15/01/2026 \$ 1 000,00 Payée 30 \$ 9,99 \$ 40,00"
+        )
+        self.assertIn(
+            "Vos règlements suivants sont déduits du montant net dû : $ 100,00 reçu le "
+            "02/03/2026.",
+            text,
+        )
+        template = self.env.ref("dunning_scenario.mail_template_dunning_formal_notice")
+        body = template._generate_template(reminder.ids, ["body_html"])[reminder.id]["body_html"]
+        body = self._plain(body)
+        self.assertIn(f"{paid_late.name} (payée en retard)", body)
+        self.assertIn("Vos règlements suivants sont déduits du montant net dû", body)
