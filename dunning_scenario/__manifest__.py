@@ -20,7 +20,6 @@
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/dunning_scenario_data.xml",
-        "data/dunning_level_letter_data.xml",
         "data/dunning_interest_rate_data.xml",
         "data/dunning_digest_data.xml",
         "report/dunning_letter_reports.xml",

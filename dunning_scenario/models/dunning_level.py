@@ -91,21 +91,18 @@ class DunningLevel(models.Model):
     # (``object``) with Odoo's template engine: the plain placeholders are the
     # ``letter_*`` fields of dunning.reminder. Empty: the standard text.
     letter_subject = fields.Html(
-        string="Letter Subject",
         translate=True,
         sanitize="email_outgoing",
         render_engine="qweb",
         help="Subject line of the letter. Empty: the standard subject of this kind of letter.",
     )
     letter_opening = fields.Html(
-        string="Letter Opening",
         translate=True,
         sanitize="email_outgoing",
         render_engine="qweb",
         help="Salutation. Empty: the standard one.",
     )
     letter_body = fields.Html(
-        string="Letter Body",
         translate=True,
         sanitize="email_outgoing",
         render_engine="qweb",
@@ -113,7 +110,6 @@ class DunningLevel(models.Model):
         "this kind of letter.",
     )
     letter_closing = fields.Html(
-        string="Letter Closing",
         translate=True,
         sanitize="email_outgoing",
         render_engine="qweb",

@@ -35,7 +35,7 @@ class DunningCommon(AccountTestInvoicingCommon):
         # thread: CPython 3.11 can fail with "AST constructor recursion depth
         # mismatch" when two threads parse at once, and a browser test's first
         # request would do it in the server thread while this one runs Python.
-        http.root.statics  # noqa: B018
+        assert http.root.statics is not None
         cls.company = cls.company_data["company"]
         cls.accountant = new_test_user(
             cls.env,
