@@ -117,6 +117,22 @@ class DunningReminder(models.Model):
             "context": {"default_reminder_id": self.id},
         }
 
+    def _dunning_record_letter_ack(self, ack_date):
+        """The acknowledgement of receipt of a formal notice's registered letter is
+        the day the customer received the notice: the invoices it claimed get it
+        as their receipt date, unless one was already recorded (a consumer's
+        legal interest runs from it)."""
+        super()._dunning_record_letter_ack(ack_date)
+        for reminder in self.filtered("level_id.is_formal_notice"):
+            moves = reminder.line_ids.filtered(
+                lambda line: line.kind in ("level", "overdue")
+            ).move_id.filtered(
+                lambda move: move.dunning_formal_notice_date
+                and move.dunning_formal_notice_date <= ack_date
+                and not move.dunning_formal_notice_ack_date
+            )
+            moves.write({"dunning_formal_notice_ack_date": ack_date})
+
     @api.model
     def _prepare_reminder_vals(self, partner, scenario, company_id, *args, **kwargs):
         """Reminders also claim the penalties of the customer's invoices paid late

@@ -815,6 +815,11 @@ class TestChannels(DunningCommon, MockSMS):
             "by the customer on 03/19/2026.",
             self._messages(reminder.level_line_ids.move_id),
         )
+        # The customer received the formal notice that day: the invoices it claimed
+        # get it as their receipt date (a consumer's legal interest runs from it).
+        self.assertEqual(
+            reminder.level_line_ids.move_id.dunning_formal_notice_ack_date, self._d("2026-03-19")
+        )
         # The proof stays as recorded.
         with self.assertRaises(UserError):
             reminder.write({"letter_registered_number": "other"})
