@@ -633,8 +633,11 @@ class TestPenaltyLetter(LetterCommon):
             "02/03/2026.",
             text,
         )
+        cheque = f"Par chèque à l'ordre de « {self.company.name} », envoyé à l'adresse"
+        self.assertIn(cheque, text)
         template = self.env.ref("dunning_scenario.mail_template_dunning_formal_notice")
         body = template._generate_template(reminder.ids, ["body_html"])[reminder.id]["body_html"]
         body = self._plain(body)
         self.assertIn(f"{paid_late.name} (payée en retard)", body)
         self.assertIn("Vos règlements suivants sont déduits du montant net dû", body)
+        self.assertIn(cheque, body)
