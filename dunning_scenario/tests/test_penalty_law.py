@@ -638,6 +638,12 @@ class TestPenaltyLetter(LetterCommon):
         template = self.env.ref("dunning_scenario.mail_template_dunning_formal_notice")
         body = template._generate_template(reminder.ids, ["body_html"])[reminder.id]["body_html"]
         body = self._plain(body)
+        # One reminder before: "our previous reminder", not "reminders".
+        self.assertEqual(reminder.previous_reminder_count, 1)
+        self.assertIn("Malgré notre précédent rappel, les factures ci-dessous", body)
         self.assertIn(f"{paid_late.name} (payée en retard)", body)
+        # The unmatched payment is a credit of the customer, not a credit note.
+        self.assertRegex(body, r"PBNK\S+ \(crédit\)")
+        self.assertIn("Crédits à déduire", body)
         self.assertIn("Vos règlements suivants sont déduits du montant net dû", body)
         self.assertIn(cheque, body)
