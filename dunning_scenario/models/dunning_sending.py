@@ -107,18 +107,20 @@ class DunningReminder(models.Model):
     # Channels
     # ------------------------------------------------------------------
 
-    def _dunning_send_channels(self, channels=None):
+    def _dunning_send_channels(self, channels=None, notes=None):
         """Send each reminder through the channels of its level, or only through
         ``channels`` (retry of the failed ones). Each channel runs on its own: a
         failure is recorded with its reason on the reminder and never stops the
         other channels. What went through is noted on the customer and on each
-        invoice.
+        invoice, or, given ``notes``, left there for ``_dunning_done`` to note
+        with the rest (one note per customer and invoice for a reminder sent).
 
         The emails of all these reminders are rendered first, each template once
         for all the reminders using it; then each reminder posts its own.
 
         :param channels: list of channel names (see ``CHANNELS``), or None for
             the channels of the level
+        :param notes: dict filled with {reminder id: what went through}
         :return: the reminders for which every channel tried failed
         """
         unsent = self.browse()
@@ -135,9 +137,26 @@ class DunningReminder(models.Model):
         rendered = emailing.filtered(
             lambda reminder: not reminder._dunning_check_email_recipient(blacklist)
         )._dunning_render_emails()
+
+        def wants_letter(reminder):
+            # The letter of the level, or one instead of an email that cannot go.
+            wanted = requested[reminder]
+            return "letter" in wanted or (
+                "email" in wanted
+                and reminder.letter_status not in ("to_post", "done")
+                and bool(reminder._dunning_check_email_recipient(blacklist))
+            )
+
+        letters = {}
+        if hasattr(self, "_dunning_render_letters"):
+            letters = (
+                self.filtered(wants_letter)
+                .filtered(lambda reminder: not reminder._dunning_get_letter_address_missing())
+                ._dunning_render_letters()
+            )
         for reminder in self:
             results = reminder._dunning_run_channels(
-                requested[reminder], rendered=rendered, blacklist=blacklist
+                requested[reminder], rendered=rendered, blacklist=blacklist, letters=letters
             )
             vals = reminder._prepare_dunning_channel_vals(results, reset=channels is None)
             reminder._dunning_write_proof(vals)
@@ -160,6 +179,8 @@ class DunningReminder(models.Model):
             done = [text for success, text in results.values() if success]
             if results and not done:
                 unsent |= reminder
+            elif done and notes is not None:
+                notes[reminder.id] = "; ".join(done)
             elif done:
                 body = self.env._(
                     "Reminder %(reminder)s (%(level)s): %(channels)s.",
@@ -179,7 +200,7 @@ class DunningReminder(models.Model):
             self._dunning_wake_queues()
         return unsent
 
-    def _dunning_run_channels(self, requested, rendered=None, blacklist=None):
+    def _dunning_run_channels(self, requested, rendered=None, blacklist=None, letters=None):
         """Run the ``requested`` channels of this reminder. A customer no email
         can reach gets a letter instead.
 
@@ -187,6 +208,8 @@ class DunningReminder(models.Model):
             (see ``_dunning_render_emails``); a reminder missing there renders
             its email itself
         :param blacklist: see ``_dunning_check_email_recipient``
+        :param letters: {reminder id: its letter's PDF}, rendered beforehand
+            (see ``_dunning_render_letters``); else rendered when sent
         :return: {channel: (True, what was done) or (False, why it failed)}
         """
         self.ensure_one()
@@ -208,6 +231,8 @@ class DunningReminder(models.Model):
                     results[channel] = (False, problem)
                     continue
                 kwargs["rendered"] = (rendered or {}).get(self.id)
+            elif channel == "letter":
+                kwargs["pdf"] = (letters or {}).get(self.id)
             results[channel] = self._dunning_run_channel(channel, **kwargs)
         return results
 
@@ -364,7 +389,34 @@ class DunningReminder(models.Model):
                 raise
             except Exception:  # noqa: BLE001 - each reminder then renders its own
                 _logger.info("Template %s failed to render in batch", template.id, exc_info=True)
+        # The author of each sender, looked up once per address.
+        authors = {}
+        for reminder in self.filtered(lambda reminder: reminder.id in rendered):
+            values = rendered[reminder.id]
+            email_from = reminder._get_dunning_email_from(values)
+            if email_from not in authors:
+                authors[email_from] = reminder._get_dunning_email_author(email_from)
+            values["author_id"] = authors[email_from]
         return rendered
+
+    def _get_dunning_email_from(self, rendered):
+        """The sender of this reminder's email: the template's, else the user's."""
+        self.ensure_one()
+        email_from = (
+            rendered.get("email_from") if self.level_id.mail_template_id.email_from else False
+        )
+        return email_from or self.env.user.email_formatted
+
+    @api.model
+    def _get_dunning_email_author(self, email_from):
+        """The partner the email is posted as: the one matching the sender's
+        address, else the current user's (as Odoo's mail composer does)."""
+        author_id, __ = (
+            self.env["mail.thread"]
+            .with_context(active_test=False)
+            ._message_compute_author(None, email_from, raise_on_email=False)
+        )
+        return author_id or self.env.user.partner_id.id
 
     def _prepare_dunning_email_post_values(self, template, rendered, attachments):
         """What to post for the email of this reminder, from its rendered
@@ -372,17 +424,11 @@ class DunningReminder(models.Model):
         it sends a template on one record (author found from the sender, the
         template's layout, no signature, the template's language)."""
         self.ensure_one()
-        email_from = rendered.get("email_from") if template.email_from else False
-        if not email_from:
-            email_from = self.env.user.email_formatted
-        author_id, __ = (
-            self.env["mail.thread"]
-            .with_context(active_test=False)
-            ._message_compute_author(None, email_from, raise_on_email=False)
-        )
+        email_from = self._get_dunning_email_from(rendered)
+        author_id = rendered.get("author_id") or self._get_dunning_email_author(email_from)
         body = rendered.get("body_html")
         return {
-            "author_id": author_id or self.env.user.partner_id.id,
+            "author_id": author_id,
             "email_from": email_from,
             "subject": rendered.get("subject") or self._message_compute_subject(),
             "body": body if body and not tools.is_html_empty(body) else "",
@@ -570,15 +616,18 @@ class DunningReminder(models.Model):
             )
         )
 
-    def _dunning_send_letter(self):
+    def _dunning_send_letter(self, pdf=None):
         """Make the letter PDF and keep it on the reminder, to print and post:
         the letter waits in the letters to post until an accountant marks it
-        posted."""
+        posted.
+
+        :param pdf: the letter, rendered with others; else rendered here
+        """
         self.ensure_one()
         if not hasattr(self, "_dunning_attach_letter"):
             raise UserError(self.env._("The letter report is not installed."))
         self._dunning_check_letter_address()
-        attachment = self._dunning_attach_letter()
+        attachment = self._dunning_attach_letter(pdf)
         self._dunning_write_proof({"letter_attachment_id": attachment.id})
         return self.env._("letter %(name)s to print and post", name=attachment.name)
 
@@ -658,8 +707,14 @@ class DunningReminder(models.Model):
             or self.company_id.dunning_credit_controller_id
         )
 
-    def _dunning_done(self, method):
-        """Mark the reminders as done and move their invoices to their level."""
+    def _dunning_done(self, method, notes=None):
+        """Mark the reminders as done and move their invoices to their level,
+        with one note on each invoice and customer.
+
+        :param notes: {reminder id: what its channels did} (see
+            ``_dunning_send_channels``), said in the same note
+        """
+        notes = notes or {}
         today = self.env["account.move"]._dunning_today()
         self._dunning_write_proof({"state": "sent", "reminded_by": method, "date": today})
         lines = self.level_line_ids
@@ -668,22 +723,42 @@ class DunningReminder(models.Model):
         verb = self.env._("sent") if method == "send" else self.env._("marked as reminded")
         invoice_bodies, partner_bodies = {}, {}
         for reminder in self:
+            channels = notes.get(reminder.id)
+            invoices = ", ".join(reminder.level_line_ids.move_id.mapped("name"))
             for line in reminder.level_line_ids:
-                invoice_bodies[line.move_id.id] = self.env._(
-                    "Reminder %(reminder)s %(verb)s: level %(level)s.",
+                if channels:
+                    invoice_bodies[line.move_id.id] = self.env._(
+                        "Reminder %(reminder)s (%(level)s): %(channels)s. This invoice is now "
+                        "at level %(invoice_level)s.",
+                        reminder=reminder.name,
+                        level=reminder.level_id.name,
+                        channels=channels,
+                        invoice_level=line.level_id.name,
+                    )
+                else:
+                    invoice_bodies[line.move_id.id] = self.env._(
+                        "Reminder %(reminder)s %(verb)s: level %(level)s.",
+                        reminder=reminder.name,
+                        verb=verb,
+                        level=line.level_id.name,
+                    )
+            if channels:
+                body = self.env._(
+                    "Reminder %(reminder)s (%(level)s): %(channels)s. Invoices: %(invoices)s.",
                     reminder=reminder.name,
-                    verb=verb,
-                    level=line.level_id.name,
+                    level=reminder.level_id.name,
+                    channels=channels,
+                    invoices=invoices,
                 )
-            partner_bodies.setdefault(reminder.partner_id.id, []).append(
-                self.env._(
+            else:
+                body = self.env._(
                     "Reminder %(reminder)s %(verb)s (%(level)s): %(invoices)s.",
                     reminder=reminder.name,
                     verb=verb,
                     level=reminder.level_id.name,
-                    invoices=", ".join(reminder.level_line_ids.move_id.mapped("name")),
+                    invoices=invoices,
                 )
-            )
+            partner_bodies.setdefault(reminder.partner_id.id, []).append(body)
         lines.move_id._message_log_batch(invoice_bodies)
         self.partner_id._message_log_batch(
             {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
