@@ -160,7 +160,6 @@ class DunningReminder(models.Model):
             )
             vals = reminder._prepare_dunning_channel_vals(results, reset=channels is None)
             reminder._dunning_write_proof(vals)
-            reminder._dunning_sync_delivery()
             queued = queued or any(
                 results.get(channel, (False,))[0] for channel in ("email", "sms")
             )
@@ -191,6 +190,8 @@ class DunningReminder(models.Model):
                 for move in reminder.level_line_ids.move_id:
                     invoice_bodies[move.id] = body
                 partner_bodies[reminder.partner_id.id].append(body)
+        # The statuses follow what the queues already know (a message refused at once).
+        self._dunning_sync_delivery()
         if invoice_bodies:
             self.env["account.move"].browse(invoice_bodies)._message_log_batch(invoice_bodies)
             self.env["res.partner"].browse(partner_bodies)._message_log_batch(
@@ -389,14 +390,25 @@ class DunningReminder(models.Model):
                 raise
             except Exception:  # noqa: BLE001 - each reminder then renders its own
                 _logger.info("Template %s failed to render in batch", template.id, exc_info=True)
-        # The author of each sender, looked up once per address.
-        authors = {}
-        for reminder in self.filtered(lambda reminder: reminder.id in rendered):
-            values = rendered[reminder.id]
-            email_from = reminder._get_dunning_email_from(values)
-            if email_from not in authors:
-                authors[email_from] = reminder._get_dunning_email_author(email_from)
-            values["author_id"] = authors[email_from]
+        # What message_post would look up for each reminder, for all at once:
+        # the author and the reply-to address of each sender, the company and
+        # the alias domain of each reminder.
+        reminders = self.filtered(lambda reminder: reminder.id in rendered)
+        companies = reminders._mail_get_companies(default=self.env.company)
+        alias_domains = reminders.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        by_sender = defaultdict(lambda: self.browse())
+        for reminder in reminders:
+            by_sender[reminder._get_dunning_email_from(rendered[reminder.id])] |= reminder
+        for email_from, senders in by_sender.items():
+            author_id = self._get_dunning_email_author(email_from)
+            reply_to = senders._notify_get_reply_to(default=email_from)
+            for reminder in senders:
+                rendered[reminder.id].update(
+                    author_id=author_id,
+                    reply_to=reply_to[reminder.id],
+                    record_company_id=companies[reminder.id].id,
+                    record_alias_domain_id=alias_domains[reminder.id].id,
+                )
         return rendered
 
     def _get_dunning_email_from(self, rendered):
@@ -447,6 +459,13 @@ class DunningReminder(models.Model):
             "record_name": self.display_name,
             "reply_to_force_new": False,
             "force_send": False,
+            # Looked up with the other reminders' (see _dunning_render_emails),
+            # else by message_post.
+            **{
+                fname: rendered[fname]
+                for fname in ("reply_to", "record_company_id", "record_alias_domain_id")
+                if fname in rendered
+            },
         }
 
     def _dunning_send_email(self, rendered=None):
