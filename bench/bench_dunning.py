@@ -503,21 +503,7 @@ def print_table(results, args):
     row("run records created", [fmt(f.get("run_records")) for f in first])
     sending = [r["cron"].get("sending") for r in results]
     if any(sending):
-        row("automatic sending run: seconds", [fmt(x and x["seconds"], ",.1f") for x in sending])
-        row("  reminders sent", [fmt(x and x["sent"]) for x in sending])
-        row("  emails queued (mail.mail)", [fmt(x and x["mails"]) for x in sending])
-        row(
-            "  ms per reminder sent",
-            [
-                fmt(x["seconds"] * 1000 / x["sent"], ",.0f") if x and x["sent"] else "-"
-                for x in sending
-            ],
-        )
-        row(
-            "  SQL queries per reminder sent",
-            [fmt(x["queries"] / x["sent"], ",.0f") if x and x["sent"] else "-" for x in sending],
-        )
-        row("  peak RSS MB", [fmt(x and x["peak_rss_mb"]) for x in sending])
+        sending_rows(row, sending)
     if all(second):
         row("2nd run same day: seconds", [fmt(s["seconds"], ",.2f") for s in second])
         row("2nd run: queries / created", [f"{s['queries']}/{s['lines_total']}" for s in second])
@@ -607,6 +593,9 @@ def print_table(results, args):
             lines.append("-- " + label)
         else:
             lines.append(label.ljust(width) + "".join(str(v).rjust(colw) for v in values))
+    lines += [
+        sending_line(r["n"], r["cron"]["sending"]) for r in results if r["cron"].get("sending")
+    ]
     text = "\n".join(lines)
     print("\n" + text + "\n", flush=True)
     (Path(args.out_dir) / "table.txt").write_text(text + "\n")
@@ -615,6 +604,45 @@ def print_table(results, args):
         if profile:
             print(f"Profile N={r['n']:,} (separate run, slower because profiled):")
             print(profile["text"])
+
+
+def sending_rows(row, sending):
+    """The rows of the automatic sending (--auto-send), one value per size."""
+    row("automatic sending run: seconds", [fmt(x and x["seconds"], ",.1f") for x in sending])
+    row("  reminders sent", [fmt(x and x["sent"]) for x in sending])
+    row("  emails queued (mail.mail)", [fmt(x and x["mails"]) for x in sending])
+    row(
+        "  ms per reminder sent",
+        [fmt(x["seconds"] * 1000 / x["sent"], ",.0f") if x and x["sent"] else "-" for x in sending],
+    )
+    row(
+        "  SQL queries per reminder sent",
+        [fmt(x["queries"] / x["sent"], ",.0f") if x and x["sent"] else "-" for x in sending],
+    )
+    row("  peak RSS MB", [fmt(x and x["peak_rss_mb"]) for x in sending])
+    row(
+        "  reminders sent per second",
+        [fmt(x["sent"] / x["seconds"], ",.1f") if x and x["seconds"] else "-" for x in sending],
+    )
+    row("  Odoo process CPU s", [fmt(x and x["odoo_cpu"], ",.1f") for x in sending])
+    row("  PostgreSQL CPU s", [fmt(x and x["pg_cpu"], ",.1f") for x in sending])
+    row(
+        "  load avg 1 min before/after",
+        [f"{x['load'][0]:.1f}/{x['load'][1]:.1f}" if x else "-" for x in sending],
+    )
+
+
+def sending_line(n, sending):
+    """One line saying how the automatic sending went (--auto-send)."""
+    if not sending["sent"]:
+        return f"sending N={n:,}: nothing sent in {sending['seconds']:.1f} s"
+    return (
+        f"sending N={n:,}: {sending['sent']:,} reminders sent, {sending['mails']:,} emails "
+        f"queued in {sending['seconds']:.1f} s = {sending['sent'] / sending['seconds']:.1f} "
+        f"reminders/s ({sending['seconds'] * 1000 / sending['sent']:.1f} s per 1,000); CPU "
+        f"Odoo {sending['odoo_cpu']:.1f} s + PostgreSQL {sending['pg_cpu']:.1f} s; load "
+        f"{sending['load'][0]:.1f}/{sending['load'][1]:.1f}"
+    )
 
 
 # ----------------------------------------------------------------------

@@ -18,3 +18,4 @@ from . import dunning_paid_late
 from . import dunning_reminder_penalty
 from . import account_move_payment
 from . import dunning_digest
+from . import mail_template

@@ -2,10 +2,19 @@
 """The reminder letter: its kind, recipient, pay-by date, PDF and the
 litigation file values."""
 
+import logging
 import subprocess
+from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.tools.misc import format_date
+
+from .dunning_run import DB_ERRORS_TO_PROPAGATE
+
+_logger = logging.getLogger(__name__)
+
+# The report action printing the letter of a reminder.
+LETTER_REPORT_ACTION = "dunning_scenario.dunning_letter_report"
 
 # The placeholders of the letter texts (see dunning.level): plain field paths,
 # which Odoo renders without evaluating any code.
@@ -268,28 +277,81 @@ class DunningReminder(models.Model):
         name = f"{self.name} - {self.partner_id.name} - {level_name}"
         return name.replace("/", "-") + ".pdf"
 
-    def _dunning_attach_letter(self):
-        """Render the letter of this reminder and keep it as an attachment of
-        the reminder: the proof of what was sent.
+    def _dunning_attach_letter(self, pdf=None):
+        """Keep the letter of this reminder as an attachment of the reminder:
+        the proof of what was sent.
 
+        :param pdf: the letter, rendered with others (see
+            ``_dunning_render_letters``); else rendered here
         :return: the ir.attachment created
         """
         self.ensure_one()
-        pdf_content, __ = (
-            self.env["ir.actions.report"]
-            .with_context(lang=self.partner_id.lang)
-            ._render_qweb_pdf("dunning_scenario.dunning_letter_report", self.ids)
-        )
+        if pdf is None:
+            pdf, __ = (
+                self.env["ir.actions.report"]
+                .with_context(lang=self.partner_id.lang)
+                ._render_qweb_pdf(LETTER_REPORT_ACTION, self.ids)
+            )
         return self.env["ir.attachment"].create(
             {
                 "name": self._get_dunning_letter_filename(),
                 "type": "binary",
-                "raw": pdf_content,
+                "raw": pdf,
                 "mimetype": "application/pdf",
                 "res_model": self._name,
                 "res_id": self.id,
             }
         )
+
+    def _get_dunning_letter_runs(self):
+        """How the letters of these reminders are rendered: a list of
+        recordsets, each rendered by one wkhtmltopdf run. A build on a patched
+        Qt prints several records in one document, split afterwards: one run
+        per language (the letters are printed in their customer's language).
+        The others (Debian's) cannot: one run per letter."""
+        if not self._dunning_pdf_prints_header():
+            return [reminder for reminder in self]
+        by_lang = defaultdict(lambda: self.browse())
+        for reminder in self:
+            by_lang[reminder.partner_id.lang] |= reminder
+        return list(by_lang.values())
+
+    def _dunning_render_letters(self):
+        """Render the letters of these reminders with as few wkhtmltopdf runs as
+        the installed build allows (see ``_get_dunning_letter_runs``). A run of
+        several letters whose document cannot be split back into letters is
+        left to each letter, rendered alone when it is sent.
+
+        :return: {reminder id: PDF content}, for the letters rendered here
+        """
+        Report = self.env["ir.actions.report"]
+        if (tools.config["test_enable"] or tools.config["test_file"]) and not self.env.context.get(
+            "force_report_rendering"
+        ):
+            # Tests print reports as HTML, record by record (_render_qweb_pdf).
+            return {}
+        letters = {}
+        for run in self._get_dunning_letter_runs():
+            if len(run) < 2:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    streams = Report.with_context(
+                        lang=run[:1].partner_id.lang
+                    )._render_qweb_pdf_prepare_streams(LETTER_REPORT_ACTION, None, res_ids=run.ids)
+            except DB_ERRORS_TO_PROPAGATE:
+                raise
+            except Exception:  # noqa: BLE001 - each letter is then rendered alone
+                _logger.info("Letters %s failed to print together", run.ids, exc_info=True)
+                continue
+            if False in streams or not all(
+                streams.get(reminder_id, {}).get("stream") for reminder_id in run.ids
+            ):
+                _logger.info("Letters %s: printed together, not split; one run each", run.ids)
+                continue
+            for reminder_id in run.ids:
+                letters[reminder_id] = streams[reminder_id]["stream"].getvalue()
+        return letters
 
     # ------------------------------------------------------------------
     # Litigation file

@@ -702,8 +702,9 @@ class DunningReminder(models.Model):
                     )
                 )
             to_send -= silent
-        unsent = to_send._dunning_send_channels()
-        (to_send - unsent)._dunning_done("send")
+        notes = {}
+        unsent = to_send._dunning_send_channels(notes=notes)
+        (to_send - unsent)._dunning_done("send", notes=notes)
         if not unsent:
             return True
         unsent.filtered("auto_send").write({"auto_send_failed": True})

@@ -320,99 +320,6 @@ class DunningReminder(models.Model):
         return self._dunning_send_batch(companies, batch_size, progress)
 
     @api.model
-    def _dunning_send_batch(self, companies, batch_size, progress):
-        """Send a batch of the reminders of automatic scenarios (see
-        _dunning_run_batch)."""
-        # Sending renders letters and emails: a batch stops after a time budget
-        # (at least one reminder each), well inside the cron's time limit; the
-        # framework calls again for what remains.
-        budget = float(
-            self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
-        )
-        # Messages leave only inside each company's sending window; the run is
-        # called again when the next window opens.
-        companies = self._dunning_companies_in_sending_window(companies)
-        started = time.monotonic()
-        to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
-        done = 0
-        # By chunks (1, 2, 4... up to 20 reminders, so that the time budget is
-        # checked often while letters are slow): one refresh (one search of new
-        # credits) and one chatter write per chunk rather than per reminder; a
-        # chunk that fails is sent again one reminder at a time, so that one bad
-        # reminder stops nothing.
-        chunk_size = 1
-        while done < len(to_send):
-            if done and time.monotonic() - started >= budget:
-                break
-            chunk = to_send[done : done + chunk_size]
-            done += len(chunk)
-            chunk_size = min(chunk_size * 2, 20)
-            # Check again, just before sending, that something is really owed.
-            chunk = chunk._dunning_refresh()
-            for reminder in chunk:
-                reason = reminder._get_dunning_send_blocked_reason()
-                if reason:
-                    reminder._message_log(
-                        body=self.env._("Not sent automatically: %(reason)s", reason=reason)
-                    )
-                    reminder.write({"auto_send_failed": True})
-                    chunk -= reminder
-            # What is pending is written now, outside the savepoint below: a
-            # conflict there is not a reminder's failure and must propagate.
-            self.env.flush_all()
-            try:
-                with self.env.cr.savepoint():
-                    # The queues are woken once for the whole batch, below.
-                    chunk.with_context(dunning_defer_wake=True).action_send()
-            except DB_ERRORS_TO_PROPAGATE:
-                raise
-            except Exception:  # noqa: BLE001 - sent again one by one below
-                self.env.invalidate_all()
-                for reminder in chunk:
-                    self._dunning_send_one(reminder)
-            for reminder in chunk.filtered(lambda r: r.state == "sent"):
-                progress["sent"][reminder.company_id.id] += 1
-        if done:
-            self._dunning_wake_queues()
-        return done, self._dunning_to_send_count(companies)
-
-    @api.model
-    def _dunning_send_one(self, reminder):
-        """Send one reminder automatically; a failure is noted on it and stops
-        its automatic sending, never the run (database conflicts apart: the
-        whole batch rolls back and the cron runs again)."""
-        self.env.flush_all()
-        try:
-            with self.env.cr.savepoint():
-                reminder.with_context(dunning_defer_wake=True).action_send()
-        except DB_ERRORS_TO_PROPAGATE:
-            raise
-        except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
-            _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
-            self.env.invalidate_all()
-            reminder._message_log(
-                body=self.env._("Automatic sending failed: %(error)s", error=str(error))
-            )
-            reminder._dunning_write_proof({"auto_send_failed": True})
-
-    @api.model
-    def _dunning_companies_in_sending_window(self, companies):
-        """The companies whose sending window is open now. For the others with
-        reminders waiting, the run is triggered again when their window opens."""
-        now = fields.Datetime.now()
-        closed = companies.filtered(lambda company: not company._dunning_in_sending_window(now))
-        if closed:
-            waiting = self._read_group(
-                self._get_dunning_autosend_domain(closed), ["company_id"], ["__count"]
-            )
-            if waiting:
-                cron = self.env.ref("dunning_scenario.ir_cron_dunning_process")
-                cron._trigger(
-                    at=min(company._dunning_next_sending_window(now) for company, __ in waiting)
-                )
-        return companies - closed
-
-    @api.model
     def _dunning_remind_partners(self, partners, companies=None):
         """ "Remind now": create today, as the daily run does, the reminders of
         these customers, examining all their open invoices again.
@@ -430,20 +337,6 @@ class DunningReminder(models.Model):
             if key[0] in partners.ids
         ]
         return self._dunning_generate(keys, today) if keys else self.browse()
-
-    @api.model
-    def _get_dunning_autosend_domain(self, companies):
-        return [
-            ("state", "=", "draft"),
-            ("scenario_id.auto_send", "=", True),
-            ("auto_send_failed", "=", False),
-            ("company_id", "in", companies.ids),
-            ("level_id.is_litigation", "=", False),
-        ]
-
-    @api.model
-    def _dunning_to_send_count(self, companies):
-        return self.search_count(self._get_dunning_autosend_domain(companies))
 
     @api.model
     def _dunning_select_partners(self, companies, today, limit, after=None):

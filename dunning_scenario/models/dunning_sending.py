@@ -1,7 +1,9 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Sending a reminder through its channels: email, SMS, letter, call."""
 
+import logging
 import textwrap
+import time
 from collections import defaultdict
 
 from odoo import api, fields, models, tools
@@ -9,6 +11,10 @@ from odoo.exceptions import UserError
 from odoo.tools.pdf import merge_pdf
 
 from .dunning_reminder import CHANNELS, SMS_PLAIN_SPACES
+from .dunning_run import DB_ERRORS_TO_PROPAGATE
+from .mail_template import qweb_compile_once
+
+_logger = logging.getLogger(__name__)
 
 # What a channel is once its work is done on Odoo's side: an email or an SMS
 # waits in its queue, a letter waits to be posted, a call is planned.
@@ -27,6 +33,23 @@ NOTIFICATION_STATUS = {
 }
 # Longest provider or bounce text kept in a channel's reason.
 FAILURE_DETAIL_LENGTH = 200
+# The automatic sending goes by chunks of reminders (one refresh, one rendering
+# of each email template, one chatter write per chunk): at most this many, and
+# no more than fit, at the pace of the previous chunk, in half the time left.
+SEND_CHUNK_MAX = 100
+# Template fields rendered for the reminders' emails, as the mail composer
+# renders them for one record (recipients: partner_to, email_to and email_cc
+# give partner_ids).
+EMAIL_RENDER_FIELDS = (
+    "subject",
+    "body_html",
+    "email_from",
+    "email_to",
+    "email_cc",
+    "partner_to",
+    "lang",
+    "scheduled_date",
+)
 
 
 class DunningReminder(models.Model):
@@ -84,29 +107,59 @@ class DunningReminder(models.Model):
     # Channels
     # ------------------------------------------------------------------
 
-    def _dunning_send_channels(self, channels=None):
+    def _dunning_send_channels(self, channels=None, notes=None):
         """Send each reminder through the channels of its level, or only through
         ``channels`` (retry of the failed ones). Each channel runs on its own: a
         failure is recorded with its reason on the reminder and never stops the
         other channels. What went through is noted on the customer and on each
-        invoice.
+        invoice, or, given ``notes``, left there for ``_dunning_done`` to note
+        with the rest (one note per customer and invoice for a reminder sent).
+
+        The emails of all these reminders are rendered first, each template once
+        for all the reminders using it; then each reminder posts its own.
 
         :param channels: list of channel names (see ``CHANNELS``), or None for
             the channels of the level
+        :param notes: dict filled with {reminder id: what went through}
         :return: the reminders for which every channel tried failed
         """
         unsent = self.browse()
         queued = False
         invoice_bodies, partner_bodies = {}, defaultdict(list)
+        requested = {
+            reminder: reminder._get_dunning_requested_channels()
+            if channels is None
+            else list(channels)
+            for reminder in self
+        }
+        emailing = self.filtered(lambda reminder: "email" in requested[reminder])
+        blacklist = emailing._dunning_get_blacklisted_emails()
+        rendered = emailing.filtered(
+            lambda reminder: not reminder._dunning_check_email_recipient(blacklist)
+        )._dunning_render_emails()
+
+        def wants_letter(reminder):
+            # The letter of the level, or one instead of an email that cannot go.
+            wanted = requested[reminder]
+            return "letter" in wanted or (
+                "email" in wanted
+                and reminder.letter_status not in ("to_post", "done")
+                and bool(reminder._dunning_check_email_recipient(blacklist))
+            )
+
+        letters = {}
+        if hasattr(self, "_dunning_render_letters"):
+            letters = (
+                self.filtered(wants_letter)
+                .filtered(lambda reminder: not reminder._dunning_get_letter_address_missing())
+                ._dunning_render_letters()
+            )
         for reminder in self:
-            if channels is None:
-                requested = reminder._get_dunning_requested_channels()
-            else:
-                requested = list(channels)
-            results = reminder._dunning_run_channels(requested)
+            results = reminder._dunning_run_channels(
+                requested[reminder], rendered=rendered, blacklist=blacklist, letters=letters
+            )
             vals = reminder._prepare_dunning_channel_vals(results, reset=channels is None)
             reminder._dunning_write_proof(vals)
-            reminder._dunning_sync_delivery()
             queued = queued or any(
                 results.get(channel, (False,))[0] for channel in ("email", "sms")
             )
@@ -125,6 +178,8 @@ class DunningReminder(models.Model):
             done = [text for success, text in results.values() if success]
             if results and not done:
                 unsent |= reminder
+            elif done and notes is not None:
+                notes[reminder.id] = "; ".join(done)
             elif done:
                 body = self.env._(
                     "Reminder %(reminder)s (%(level)s): %(channels)s.",
@@ -135,6 +190,8 @@ class DunningReminder(models.Model):
                 for move in reminder.level_line_ids.move_id:
                     invoice_bodies[move.id] = body
                 partner_bodies[reminder.partner_id.id].append(body)
+        # The statuses follow what the queues already know (a message refused at once).
+        self._dunning_sync_delivery()
         if invoice_bodies:
             self.env["account.move"].browse(invoice_bodies)._message_log_batch(invoice_bodies)
             self.env["res.partner"].browse(partner_bodies)._message_log_batch(
@@ -144,10 +201,16 @@ class DunningReminder(models.Model):
             self._dunning_wake_queues()
         return unsent
 
-    def _dunning_run_channels(self, requested):
+    def _dunning_run_channels(self, requested, rendered=None, blacklist=None, letters=None):
         """Run the ``requested`` channels of this reminder. A customer no email
         can reach gets a letter instead.
 
+        :param rendered: {reminder id: its email's values}, rendered beforehand
+            (see ``_dunning_render_emails``); a reminder missing there renders
+            its email itself
+        :param blacklist: see ``_dunning_check_email_recipient``
+        :param letters: {reminder id: its letter's PDF}, rendered beforehand
+            (see ``_dunning_render_letters``); else rendered when sent
         :return: {channel: (True, what was done) or (False, why it failed)}
         """
         self.ensure_one()
@@ -156,8 +219,9 @@ class DunningReminder(models.Model):
         for channel in CHANNELS:
             if channel not in requested:
                 continue
+            kwargs = {}
             if channel == "email":
-                problem = self._dunning_check_email_recipient()
+                problem = self._dunning_check_email_recipient(blacklist)
                 if problem:
                     if "letter" not in requested and self.letter_status not in ("to_post", "done"):
                         requested.append("letter")
@@ -167,7 +231,10 @@ class DunningReminder(models.Model):
                         )
                     results[channel] = (False, problem)
                     continue
-            results[channel] = self._dunning_run_channel(channel)
+                kwargs["rendered"] = (rendered or {}).get(self.id)
+            elif channel == "letter":
+                kwargs["pdf"] = (letters or {}).get(self.id)
+            results[channel] = self._dunning_run_channel(channel, **kwargs)
         return results
 
     def _prepare_dunning_channel_vals(self, results, reset=False):
@@ -220,16 +287,17 @@ class DunningReminder(models.Model):
     def _get_dunning_channel_label(self, channel):
         return self._fields[f"{channel}_status"]._description_string(self.env)
 
-    def _dunning_run_channel(self, channel):
+    def _dunning_run_channel(self, channel, **kwargs):
         """Run one channel in a savepoint, so that its failure undoes only its own
         work.
 
+        :param kwargs: given to the channel's method (``_dunning_send_<channel>``)
         :return: (True, what was done) or (False, why it failed)
         """
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
-                return True, getattr(self, f"_dunning_send_{channel}")()
+                return True, getattr(self, f"_dunning_send_{channel}")(**kwargs)
         except UserError as error:
             return False, error.args[0] if error.args else str(error)
 
@@ -242,9 +310,31 @@ class DunningReminder(models.Model):
             return partner
         return partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
 
-    def _dunning_check_email_recipient(self):
+    def _dunning_get_blacklisted_emails(self):
+        """The email addresses of these reminders' recipients that are on the
+        email blacklist, in one query.
+
+        :return: set of normalized email addresses
+        """
+        emails = {
+            email
+            for email in (
+                tools.email_normalize(reminder.email_partner_id.email) for reminder in self
+            )
+            if email
+        }
+        if not emails:
+            return set()
+        Blacklist = self.env["mail.blacklist"].sudo()
+        return set(Blacklist.search([("email", "in", list(emails))]).mapped("email"))
+
+    def _dunning_check_email_recipient(self, blacklist=None):
         """Why no email can reach the customer, in the accountant's words, or
-        False when the recipient has a usable address."""
+        False when the recipient has a usable address.
+
+        :param blacklist: the blacklisted addresses among the recipients (see
+            ``_dunning_get_blacklisted_emails``), else looked up here
+        """
         self.ensure_one()
         recipient = self.email_partner_id
         if not recipient:
@@ -263,17 +353,129 @@ class DunningReminder(models.Model):
                 contact=recipient.display_name,
                 email=recipient.email,
             )
-        if self.env["mail.blacklist"].sudo().search_count([("email", "=", email)], limit=1):
+        if blacklist is None:
+            blacklist = self._dunning_get_blacklisted_emails()
+        if email in blacklist:
             return self.env._(
                 "%(email)s is on the email blacklist (it asked to receive no more emails)",
                 email=email,
             )
         return False
 
-    def _dunning_send_email(self):
+    def _dunning_render_emails(self):
+        """Render the emails of these reminders, each template once for all the
+        reminders using it (one rendering per language, the QWeb body compiled
+        once per language rather than once per reminder). What a template
+        renders is what Odoo's mail composer renders for one record: subject,
+        body, sender, recipients (``partner_ids``), language, scheduled date. A
+        template that fails to render is left to each reminder, which renders
+        its own email and records why it fails.
+
+        :return: {reminder id: {field: rendered value}}
+        """
+        by_template = defaultdict(list)
+        for reminder in self:
+            if reminder.level_id.mail_template_id:
+                by_template[reminder.level_id.mail_template_id].append(reminder.id)
+        rendered = {}
+        for template, res_ids in by_template.items():
+            try:
+                with self.env.cr.savepoint(), qweb_compile_once():
+                    rendered.update(
+                        template._generate_template(
+                            res_ids, EMAIL_RENDER_FIELDS, find_or_create_partners=True
+                        )
+                    )
+            except DB_ERRORS_TO_PROPAGATE:
+                raise
+            except Exception:  # noqa: BLE001 - each reminder then renders its own
+                _logger.info("Template %s failed to render in batch", template.id, exc_info=True)
+        # What message_post would look up for each reminder, for all at once:
+        # the author and the reply-to address of each sender, the company and
+        # the alias domain of each reminder.
+        reminders = self.filtered(lambda reminder: reminder.id in rendered)
+        companies = reminders._mail_get_companies(default=self.env.company)
+        alias_domains = reminders.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        by_sender = defaultdict(lambda: self.browse())
+        for reminder in reminders:
+            by_sender[reminder._get_dunning_email_from(rendered[reminder.id])] |= reminder
+        for email_from, senders in by_sender.items():
+            author_id = self._get_dunning_email_author(email_from)
+            reply_to = senders._notify_get_reply_to(default=email_from)
+            for reminder in senders:
+                rendered[reminder.id].update(
+                    author_id=author_id,
+                    reply_to=reply_to[reminder.id],
+                    record_company_id=companies[reminder.id].id,
+                    record_alias_domain_id=alias_domains[reminder.id].id,
+                )
+        return rendered
+
+    def _get_dunning_email_from(self, rendered):
+        """The sender of this reminder's email: the template's, else the user's."""
+        self.ensure_one()
+        email_from = (
+            rendered.get("email_from") if self.level_id.mail_template_id.email_from else False
+        )
+        return email_from or self.env.user.email_formatted
+
+    @api.model
+    def _get_dunning_email_author(self, email_from):
+        """The partner the email is posted as: the one matching the sender's
+        address, else the current user's (as Odoo's mail composer does)."""
+        author_id, __ = (
+            self.env["mail.thread"]
+            .with_context(active_test=False)
+            ._message_compute_author(None, email_from, raise_on_email=False)
+        )
+        return author_id or self.env.user.partner_id.id
+
+    def _prepare_dunning_email_post_values(self, template, rendered, attachments):
+        """What to post for the email of this reminder, from its rendered
+        template: the values Odoo's mail composer gives ``message_post`` when
+        it sends a template on one record (author found from the sender, the
+        template's layout, no signature, the template's language)."""
+        self.ensure_one()
+        email_from = self._get_dunning_email_from(rendered)
+        author_id = rendered.get("author_id") or self._get_dunning_email_author(email_from)
+        body = rendered.get("body_html")
+        return {
+            "author_id": author_id,
+            "email_from": email_from,
+            "subject": rendered.get("subject") or self._message_compute_subject(),
+            "body": body if body and not tools.is_html_empty(body) else "",
+            "partner_ids": list(rendered.get("partner_ids") or []),
+            "attachment_ids": attachments.ids,
+            "scheduled_date": rendered.get("scheduled_date") or False,
+            "force_email_lang": rendered.get("lang") or False,
+            "message_type": "comment",
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+            "email_add_signature": False,
+            "email_layout_xmlid": template.email_layout_xmlid or False,
+            "mail_auto_delete": template.auto_delete,
+            "mail_server_id": template.mail_server_id.id,
+            "mail_activity_type_id": False,
+            "parent_id": False,
+            "record_name": self.display_name,
+            "reply_to_force_new": False,
+            "force_send": False,
+            # Looked up with the other reminders' (see _dunning_render_emails),
+            # else by message_post.
+            **{
+                fname: rendered[fname]
+                for fname in ("reply_to", "record_company_id", "record_alias_domain_id")
+                if fname in rendered
+            },
+        }
+
+    def _dunning_send_email(self, rendered=None):
         """Post the level's email on the reminder: the customer gets it through
         the mail queue, and the responsible follows the reminder to get the
-        replies. The email status then follows the email's delivery."""
+        replies. The email status then follows the email's delivery.
+
+        :param rendered: this reminder's email as rendered with others (see
+            ``_dunning_render_emails``), else rendered here
+        """
         self.ensure_one()
         template = self.level_id.mail_template_id
         if not template:
@@ -281,15 +483,15 @@ class DunningReminder(models.Model):
                 self.env._("Level %(level)s has no email template.", level=self.level_id.name)
             )
         recipient = self.email_partner_id
+        if rendered is None:
+            rendered = template._generate_template(
+                self.ids, EMAIL_RENDER_FIELDS, find_or_create_partners=True
+            )[self.id]
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = self._dunning_prepare_invoice_attachments()
-        message = self.message_post_with_source(
-            template,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            attachment_ids=attachments.ids,
-            force_send=False,
+        message = self.message_post(
+            **self._prepare_dunning_email_post_values(template, rendered, attachments)
         )
         notifications = message.sudo().notification_ids.filtered(
             lambda notif: notif.notification_type == "email" and notif.res_partner_id == recipient
@@ -433,15 +635,18 @@ class DunningReminder(models.Model):
             )
         )
 
-    def _dunning_send_letter(self):
+    def _dunning_send_letter(self, pdf=None):
         """Make the letter PDF and keep it on the reminder, to print and post:
         the letter waits in the letters to post until an accountant marks it
-        posted."""
+        posted.
+
+        :param pdf: the letter, rendered with others; else rendered here
+        """
         self.ensure_one()
         if not hasattr(self, "_dunning_attach_letter"):
             raise UserError(self.env._("The letter report is not installed."))
         self._dunning_check_letter_address()
-        attachment = self._dunning_attach_letter()
+        attachment = self._dunning_attach_letter(pdf)
         self._dunning_write_proof({"letter_attachment_id": attachment.id})
         return self.env._("letter %(name)s to print and post", name=attachment.name)
 
@@ -521,8 +726,14 @@ class DunningReminder(models.Model):
             or self.company_id.dunning_credit_controller_id
         )
 
-    def _dunning_done(self, method):
-        """Mark the reminders as done and move their invoices to their level."""
+    def _dunning_done(self, method, notes=None):
+        """Mark the reminders as done and move their invoices to their level,
+        with one note on each invoice and customer.
+
+        :param notes: {reminder id: what its channels did} (see
+            ``_dunning_send_channels``), said in the same note
+        """
+        notes = notes or {}
         today = self.env["account.move"]._dunning_today()
         self._dunning_write_proof({"state": "sent", "reminded_by": method, "date": today})
         lines = self.level_line_ids
@@ -531,22 +742,42 @@ class DunningReminder(models.Model):
         verb = self.env._("sent") if method == "send" else self.env._("marked as reminded")
         invoice_bodies, partner_bodies = {}, {}
         for reminder in self:
+            channels = notes.get(reminder.id)
+            invoices = ", ".join(reminder.level_line_ids.move_id.mapped("name"))
             for line in reminder.level_line_ids:
-                invoice_bodies[line.move_id.id] = self.env._(
-                    "Reminder %(reminder)s %(verb)s: level %(level)s.",
+                if channels:
+                    invoice_bodies[line.move_id.id] = self.env._(
+                        "Reminder %(reminder)s (%(level)s): %(channels)s. This invoice is now "
+                        "at level %(invoice_level)s.",
+                        reminder=reminder.name,
+                        level=reminder.level_id.name,
+                        channels=channels,
+                        invoice_level=line.level_id.name,
+                    )
+                else:
+                    invoice_bodies[line.move_id.id] = self.env._(
+                        "Reminder %(reminder)s %(verb)s: level %(level)s.",
+                        reminder=reminder.name,
+                        verb=verb,
+                        level=line.level_id.name,
+                    )
+            if channels:
+                body = self.env._(
+                    "Reminder %(reminder)s (%(level)s): %(channels)s. Invoices: %(invoices)s.",
                     reminder=reminder.name,
-                    verb=verb,
-                    level=line.level_id.name,
+                    level=reminder.level_id.name,
+                    channels=channels,
+                    invoices=invoices,
                 )
-            partner_bodies.setdefault(reminder.partner_id.id, []).append(
-                self.env._(
+            else:
+                body = self.env._(
                     "Reminder %(reminder)s %(verb)s (%(level)s): %(invoices)s.",
                     reminder=reminder.name,
                     verb=verb,
                     level=reminder.level_id.name,
-                    invoices=", ".join(reminder.level_line_ids.move_id.mapped("name")),
+                    invoices=invoices,
                 )
-            )
+            partner_bodies.setdefault(reminder.partner_id.id, []).append(body)
         lines.move_id._message_log_batch(invoice_bodies)
         self.partner_id._message_log_batch(
             {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
@@ -805,3 +1036,135 @@ class DunningReminder(models.Model):
         moves = self.level_line_ids.move_id
         moves._message_log_batch(dict.fromkeys(moves.ids, text))
         self.partner_id._message_log(body=text)
+
+    # ------------------------------------------------------------------
+    # Automatic sending (the daily run, once the reminders are prepared)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _dunning_send_batch(self, companies, batch_size, progress):
+        """Send a batch of the reminders of automatic scenarios (see
+        _dunning_run_batch)."""
+        # Sending renders letters and emails: a batch stops after a time budget
+        # (at least one reminder each), well inside the cron's time limit; the
+        # framework calls again for what remains.
+        budget = float(
+            self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
+        )
+        # Messages leave only inside each company's sending window; the run is
+        # called again when the next window opens.
+        companies = self._dunning_companies_in_sending_window(companies)
+        started = time.monotonic()
+        to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
+        done = 0
+        # By chunks: one refresh (one search of new credits), one rendering of
+        # each email template and one chatter write per chunk rather than per
+        # reminder. The chunks grow (1, 2, 4...) while they fit in the time
+        # left at the pace of the previous one (a chunk of letters is slow, one
+        # of emails fast), so that the budget is checked often enough. A chunk
+        # that fails is sent again one reminder at a time, so that one bad
+        # reminder stops nothing.
+        chunk_size = 1
+        while done < len(to_send):
+            elapsed = time.monotonic() - started
+            if done and elapsed >= budget:
+                break
+            chunk = to_send[done : done + chunk_size]
+            done += len(chunk)
+            chunk_started = time.monotonic()
+            self._dunning_send_chunk(chunk, progress)
+            pace = (time.monotonic() - chunk_started) / len(chunk)
+            left = budget - (time.monotonic() - started)
+            chunk_size = self._dunning_next_chunk_size(len(chunk), pace, left)
+        if done:
+            self._dunning_wake_queues()
+        return done, self._dunning_to_send_count(companies)
+
+    @api.model
+    def _dunning_next_chunk_size(self, previous, pace, left):
+        """How many reminders the next chunk sends: twice the previous one at
+        most (and ``SEND_CHUNK_MAX``), no more than fit in half the time
+        ``left`` at ``pace`` seconds a reminder, at least one."""
+        size = min(2 * previous, SEND_CHUNK_MAX)
+        if pace > 0:
+            size = min(size, int(left / 2 / pace))
+        return max(size, 1)
+
+    @api.model
+    def _dunning_send_chunk(self, chunk, progress):
+        """Send a chunk of reminders automatically, checked again just before."""
+        # Check again, just before sending, that something is really owed.
+        chunk = chunk._dunning_refresh()
+        for reminder in chunk:
+            reason = reminder._get_dunning_send_blocked_reason()
+            if reason:
+                reminder._message_log(
+                    body=self.env._("Not sent automatically: %(reason)s", reason=reason)
+                )
+                reminder.write({"auto_send_failed": True})
+                chunk -= reminder
+        # What is pending is written now, outside the savepoint below: a
+        # conflict there is not a reminder's failure and must propagate.
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                # The queues are woken once for the whole batch, by the caller.
+                chunk.with_context(dunning_defer_wake=True).action_send()
+        except DB_ERRORS_TO_PROPAGATE:
+            raise
+        except Exception:  # noqa: BLE001 - sent again one by one below
+            self.env.invalidate_all()
+            for reminder in chunk:
+                self._dunning_send_one(reminder)
+        for reminder in chunk.filtered(lambda r: r.state == "sent"):
+            progress["sent"][reminder.company_id.id] += 1
+
+    @api.model
+    def _dunning_send_one(self, reminder):
+        """Send one reminder automatically; a failure is noted on it and stops
+        its automatic sending, never the run (database conflicts apart: the
+        whole batch rolls back and the cron runs again)."""
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                reminder.with_context(dunning_defer_wake=True).action_send()
+        except DB_ERRORS_TO_PROPAGATE:
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
+            _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
+            self.env.invalidate_all()
+            reminder._message_log(
+                body=self.env._("Automatic sending failed: %(error)s", error=str(error))
+            )
+            reminder._dunning_write_proof({"auto_send_failed": True})
+
+    @api.model
+    def _dunning_companies_in_sending_window(self, companies):
+        """The companies whose sending window is open now. For the others with
+        reminders waiting, the run is triggered again when their window opens."""
+        now = fields.Datetime.now()
+        closed = companies.filtered(lambda company: not company._dunning_in_sending_window(now))
+        if closed:
+            waiting = self._read_group(
+                self._get_dunning_autosend_domain(closed), ["company_id"], ["__count"]
+            )
+            if waiting:
+                cron = self.env.ref("dunning_scenario.ir_cron_dunning_process")
+                cron._trigger(
+                    at=min(company._dunning_next_sending_window(now) for company, __ in waiting)
+                )
+        return companies - closed
+
+    @api.model
+    def _get_dunning_autosend_domain(self, companies):
+        return [
+            ("state", "=", "draft"),
+            ("scenario_id.auto_send", "=", True),
+            ("auto_send_failed", "=", False),
+            ("company_id", "in", companies.ids),
+            ("level_id.is_litigation", "=", False),
+        ]
+
+    @api.model
+    def _dunning_to_send_count(self, companies):
+        return self.search_count(self._get_dunning_autosend_domain(companies))

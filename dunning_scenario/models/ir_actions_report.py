@@ -14,7 +14,8 @@ class IrActionsReport(models.Model):
 
         - Letters of several reminders ("Print letters"): wkhtmltopdf builds without
           patched Qt (Debian's, among others) fail on a document made of several
-          records; rendering each letter alone works with every build.
+          records; rendering each letter alone works with every build. A patched
+          build prints them in one run (see ``_dunning_pdf_prints_header``).
         - Litigation file: each customer's summary (with the copies of the
           emails and SMS sent) is followed by the letters stored when its
           reminders were sent, then by the PDF of every invoice claimed, so
@@ -24,7 +25,12 @@ class IrActionsReport(models.Model):
             res_ids = [res_ids]
         report = self._get_report(report_ref)
         name = report.report_name
-        several_letters = name == LETTER_REPORT and res_ids and len(res_ids) > 1
+        several_letters = (
+            name == LETTER_REPORT
+            and res_ids
+            and len(res_ids) > 1
+            and not self.env["dunning.reminder"]._dunning_pdf_prints_header()
+        )
         if not (several_letters or (name == LITIGATION_REPORT and res_ids)):
             return super()._render_qweb_pdf(report_ref, res_ids=res_ids, data=data)
         documents = []
