@@ -69,8 +69,11 @@ class PenaltyCalculator:
     def __init__(self, model, rate_of=None):
         self.model = model.browse()
         self.env = model.env
-        self.rate_of = rate_of or self.env["dunning.interest.rate"]._get_rate_lookup()
+        self.rate_of = self._memoized(
+            rate_of or self.env["dunning.interest.rate"]._get_rate_lookup()
+        )
         self._lang_envs = {}
+        self._missing_rates = {}
         self._dates = {}
         self._rates = {}
         self._amount_formats = {}
@@ -78,6 +81,26 @@ class PenaltyCalculator:
         self._conversions = {}
         self._indemnities = {}
         self._contracts = {}
+
+    @staticmethod
+    def _memoized(rate_of):
+        """``rate_of`` answering each (rate type, day) once (a missing rate
+        raises a new MissingRateError each time, as ``rate_of`` does)."""
+        found = {}
+
+        def lookup(rate_type, day):
+            key = (rate_type, day)
+            if key not in found:
+                try:
+                    found[key] = (rate_of(rate_type, day), None)
+                except MissingRateError as error:
+                    found[key] = (None, error)
+            rate, error = found[key]
+            if error is not None:
+                raise MissingRateError(error.args[0], error.rate_type, error.day)
+            return rate
+
+        return lookup
 
     # -- plain values ---------------------------------------------------
 
@@ -329,7 +352,12 @@ class PenaltyCalculator:
                             ),
                         )
         except MissingRateError as error:
-            vals.update(self.model._dunning_get_missing_rate_values(env, error, debtor))
+            key = (env.lang, debtor, error.rate_type, error.period_start)
+            if key not in self._missing_rates:
+                self._missing_rates[key] = self.model._dunning_get_missing_rate_values(
+                    env, error, debtor
+                )
+            vals.update(self._missing_rates[key])
             return vals
         pieces = penalty.merge_pieces(pieces)
         if not pieces:

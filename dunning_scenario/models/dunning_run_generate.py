@@ -9,6 +9,7 @@ included, so that the ORM has nothing to compute or write afterwards. The
 invoices' planning columns and reminder status are updated in one statement.
 """
 
+import operator
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -99,37 +100,6 @@ class CreditLine:
     amount_residual_currency: float
     amount_residual: float
     is_payment: bool
-
-
-def column_converter(model, field):
-    """A function (value, row) -> what the column receives, as
-    Field.convert_to_column writes it: monetary amounts rounded to the
-    currency of the row, floats to their digits."""
-    if field.type == "monetary":
-        currency_field = field.get_currency_field(model)
-        Currency = model.env["res.currency"]
-        roundings = {}
-
-        def monetary(value, row):
-            value = float(value or 0.0)
-            currency_id = row.get(currency_field)
-            if not currency_id:
-                return value
-            if currency_id not in roundings:
-                roundings[currency_id] = Currency.browse(currency_id).rounding
-            return float_round(value, precision_rounding=roundings[currency_id])
-
-        return monetary
-    if field.type == "float":
-        digits = field.get_digits(model.env)
-        if digits:
-            return lambda value, row: float_round(float(value or 0.0), precision_digits=digits[1])
-        return lambda value, row: float(value or 0.0)
-    if field.type == "integer":
-        return lambda value, row: int(value or 0)
-    if field.type == "boolean":
-        return lambda value, row: bool(value)
-    return lambda value, row: None if value is False else value
 
 
 class DunningReminder(models.Model):
@@ -499,22 +469,23 @@ class DunningReminder(models.Model):
             "currency_id": by_id[next(iter(targets))].currency_id,
             "previous_reminder_count": min(by_id[move_id].count or 0 for move_id in targets),
             "date": today,
-            "user_id": (partner.dunning_responsible_id or partner.user_id).id or False,
-            "previous_date": previous_date or False,
+            "user_id": (partner.dunning_responsible_id or partner.user_id).id or None,
+            "previous_date": previous_date or None,
             "line_ids": lines,
         }
 
     @api.model
-    def _prepare_reminder_line_vals(self, move, today, kind, level=False):
-        """:param move: an OpenInvoice"""
+    def _prepare_reminder_line_vals(self, move, today, kind, level=None):
+        """:param move: an OpenInvoice
+        :param level: the level it reaches (dunning_plan.Level)"""
         return {
             "kind": kind,
             "move_id": move.id,
             "name": move.name,
-            "date": move.invoice_date or False,
-            "date_due": move.due or False,
+            "date": move.invoice_date,
+            "date_due": move.due,
             "days_overdue": max((today - move.due).days, 0) if move.due else 0,
-            "level_id": level.id if level else False,
+            "level_id": level.id if level else None,
             "currency_id": move.currency_id,
             "amount_total": move.amount_total,
             "amount_residual": move.amount_residual,
@@ -563,45 +534,35 @@ class DunningReminder(models.Model):
         _compute_dunning_state says)."""
         if not plans:
             return
-        uid, now = self.env.uid, self.env.cr.now()
+        query = """
+            UPDATE account_move m
+               SET dunning_checked_date = %s,
+                   dunning_next_date = v.next_date,
+                   dunning_next_level_id = v.next_level_id,
+                   dunning_skip_reason = v.reason,
+                   dunning_state = CASE
+                       WHEN NOT v.reminded THEN m.dunning_state
+                       WHEN m.payment_state IN %s THEN 'paid'
+                       WHEN EXISTS (SELECT 1 FROM dunning_level l
+                                     WHERE l.id = m.dunning_level_id
+                                       AND l.is_litigation) THEN 'litigation'
+                       WHEN m.dunning_pause_reason IS NOT NULL THEN 'paused'
+                       ELSE 'to_remind'
+                   END,
+                   write_uid = %s,
+                   write_date = %s
+              FROM (VALUES {values}) AS v(id, next_date, next_level_id, reason, reminded)
+             WHERE m.id = v.id
+        """
+        head = [today, PAID_STATES, self.env.uid, self.env.cr.now()]
         items = sorted(plans.items())
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
-            params = []
+            params = list(head)
             for move_id, (next_date, next_level_id, reason, reminded) in chunk:
-                params += [move_id, next_date, next_level_id, reason, reminded]
-            values = SQL(
-                ", ".join(["(%s, %s::date, %s::int4, %s::varchar, %s)"] * len(chunk)), *params
-            )
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE account_move m
-                       SET dunning_checked_date = %(today)s,
-                           dunning_next_date = v.next_date,
-                           dunning_next_level_id = v.next_level_id,
-                           dunning_skip_reason = v.reason,
-                           dunning_state = CASE
-                               WHEN NOT v.reminded THEN m.dunning_state
-                               WHEN m.payment_state IN %(paid)s THEN 'paid'
-                               WHEN EXISTS (SELECT 1 FROM dunning_level l
-                                             WHERE l.id = m.dunning_level_id
-                                               AND l.is_litigation) THEN 'litigation'
-                               WHEN m.dunning_pause_reason IS NOT NULL THEN 'paused'
-                               ELSE 'to_remind'
-                           END,
-                           write_uid = %(uid)s,
-                           write_date = %(now)s
-                      FROM (VALUES %(values)s) AS v(id, next_date, next_level_id, reason, reminded)
-                     WHERE m.id = v.id
-                    """,
-                    today=today,
-                    paid=PAID_STATES,
-                    uid=uid,
-                    now=now,
-                    values=values,
-                )
-            )
+                params += (move_id, next_date, next_level_id, reason, reminded)
+            values = ", ".join(["(%s, %s::date, %s::int4, %s::varchar, %s)"] * len(chunk))
+            self.env.cr.execute(query.format(values=values), params)
         # Whatever the ORM holds of the invoices (and computed from them) is stale.
         self.env.invalidate_all()
 
@@ -627,7 +588,10 @@ class DunningReminder(models.Model):
             "SELECT nextval(%s) FROM generate_series(1, %s)",
             [f"ir_sequence_{sequence.id:03d}", count],
         )
-        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
+        # get_next_char, with the prefix and suffix interpolated once
+        prefix, suffix = sequence._get_prefix_suffix()
+        padding = sequence.padding
+        return [f"{prefix}{number:0{padding}d}{suffix}" for (number,) in self.env.cr.fetchall()]
 
     @api.model
     def _dunning_insert_reminders(self, vals_list, open_by_customer):
@@ -753,7 +717,7 @@ class DunningReminder(models.Model):
             for line in lines:
                 invoice = line.get("penalty_invoice")
                 if line["kind"] == "credit" or not invoice:
-                    line.update(EMPTY_PENALTY)
+                    line.update(EMPTY_PENALTY, penalty_note=None, penalty_error_message=None)
                     continue
                 move_installments = installments.get(line["move_id"], [])
                 if unmatched and unmatched[0] == line["move_id"]:
@@ -769,6 +733,8 @@ class DunningReminder(models.Model):
                         notice_level=line.get("level_id") in notice_levels,
                     )
                 )
+                line["penalty_note"] = line["penalty_note"] or None
+                line["penalty_error_message"] = line["penalty_error_message"] or None
 
     @api.model
     def _dunning_get_totals(self, vals, lines, company_currency):
@@ -807,7 +773,7 @@ class DunningReminder(models.Model):
             "amount_net_company": company_amount(
                 sum(line["amount_residual_company"] for line in lines)
             ),
-            "oldest_due_date": min(due_dates) if due_dates else False,
+            "oldest_due_date": min(due_dates) if due_dates else None,
             "amount_penalty": amount_penalty,
             "amount_indemnity": amount_indemnity,
             "amount_total_claimed": amount(total),
@@ -819,12 +785,12 @@ class DunningReminder(models.Model):
     @api.model
     def _dunning_insert_rows(self, model, rows, computed):
         """Insert records of ``model`` from their values, as create() would
-        store them (defaults for what is not given, monetary amounts rounded to
-        their currency, floats to their digits), a thousand rows a statement.
+        store them (defaults for what is not given, floats rounded to their
+        digits), a thousand rows a statement.
 
-        :param rows: list of dicts {field name: value in the ORM's write format};
-            the currency of a monetary field must be in the row (a related one
-            such as the company's currency too)
+        :param rows: list of dicts {field name: value as the column takes it}:
+            None for an empty value (not False, booleans apart), monetary
+            amounts already rounded to their currency (as the ORM rounds them)
         :param computed: the stored computed fields the rows give; any other
             stored computed field is left to the ORM (computed after the INSERT)
         :return: the ids inserted, in the rows' order
@@ -838,36 +804,43 @@ class DunningReminder(models.Model):
         ]
         to_compute = [field for field in stored if field.compute and field.name not in computed]
         defaults = model.default_get([field.name for field in stored if not field.compute])
-        names = sorted({name for row in rows for name in row} | set(defaults))
-        columns = [(name, column_converter(model, model._fields[name])) for name in names]
+        names = sorted(set(defaults).union(*rows))
+        # what create() would write for a value not given: its default, else nothing
+        template = dict.fromkeys(names)
+        for name, value in defaults.items():
+            field = model._fields[name]
+            template[name] = value if value is not False or field.type == "boolean" else None
+        digits = {}
+        for index, name in enumerate(names):
+            field = model._fields[name]
+            if field.type == "float" and field.get_digits(self.env):
+                digits[index] = field.get_digits(self.env)[1]
+        values_of = operator.itemgetter(*names)
         uid, now = self.env.uid, self.env.cr.now()
         placeholders = "(" + ", ".join(["%s"] * (len(names) + 4)) + ")"
+        query = (
+            f'INSERT INTO "{model._table}" ('
+            + ", ".join(f'"{name}"' for name in names)
+            + ", create_uid, create_date, write_uid, write_date) VALUES "
+        )
         ids = []
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             params = []
             for row in chunk:
-                for name, convert in columns:
-                    if name in row:
-                        params.append(convert(row[name], row))
-                    elif name in defaults:
-                        params.append(convert(defaults[name], row))
-                    else:
-                        # neither given nor defaulted: not written, as by create()
-                        params.append(None)
-                params += [uid, now, uid, now]
-            ids += [
-                row[0]
-                for row in self.env.execute_query(
-                    SQL(
-                        "INSERT INTO %s (%s, create_uid, create_date, write_uid, write_date) "
-                        "VALUES %s RETURNING id",
-                        SQL.identifier(model._table),
-                        SQL(", ").join(SQL.identifier(name) for name in names),
-                        SQL(", ".join([placeholders] * len(chunk)), *params),
-                    )
-                )
-            ]
+                values = values_of(template | row)
+                if digits:
+                    values = list(values)
+                    for index, precision in digits.items():
+                        values[index] = float_round(
+                            values[index] or 0.0, precision_digits=precision
+                        )
+                params.extend(values)
+                params += (uid, now, uid, now)
+            self.env.cr.execute(
+                query + ", ".join([placeholders] * len(chunk)) + " RETURNING id", params
+            )
+            ids += [row[0] for row in self.env.cr.fetchall()]
         if to_compute:
             records = model.browse(ids)
             for field in to_compute:
