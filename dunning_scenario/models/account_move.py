@@ -1,4 +1,5 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from collections import defaultdict
 from datetime import date, timedelta
 
 from odoo import api, fields, models
@@ -221,19 +222,71 @@ class AccountMove(models.Model):
     @api.model
     def _dunning_recompute_prescription(self, companies=None, partners=None):
         """Recompute the limitation date of open invoices (a scenario's debtor
-        type or a customer's scenario changed)."""
-        domain = [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "not in", PAID_STATES),
-        ]
-        if companies is not None:
-            domain.append(("company_id", "in", companies.ids))
-        if partners is not None:
-            domain.append(("commercial_partner_id", "in", partners.ids))
-        moves = self.sudo().search(domain)
-        self.env.add_to_compute(self._fields["dunning_prescription_date"], moves)
-        moves.flush_recordset(["dunning_prescription_date"])
+        type or a customer's scenario changed), as _compute_dunning_prescription_date
+        does, in one statement per thousand customers that rewrites only the
+        dates that change (installing on a large ledger, or changing a default
+        scenario, must not recompute every invoice through the ORM)."""
+        self.env.flush_all()
+        where = SQL(
+            "m.move_type = 'out_invoice' AND m.state = 'posted' AND m.payment_state NOT IN %s"
+            " AND (%s) AND (%s)",
+            PAID_STATES,
+            SQL("m.company_id = ANY(%s)", companies.ids) if companies is not None else SQL("TRUE"),
+            SQL("m.commercial_partner_id = ANY(%s)", partners.ids)
+            if partners is not None
+            else SQL("TRUE"),
+        )
+        pairs = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT m.company_id, m.commercial_partner_id FROM account_move m"
+                " WHERE %s",
+                where,
+            )
+        )
+        debtors = []
+        by_company = defaultdict(list)
+        for company_id, partner_id in pairs:
+            by_company[company_id].append(partner_id)
+        for company_id, partner_ids in by_company.items():
+            company = self.env["res.company"].browse(company_id)
+            partners_ = self.env["res.partner"].browse(pid for pid in partner_ids if pid)
+            scenarios = partners_._dunning_get_effective_scenarios(company)
+            for partner_id in partner_ids:
+                scenario = scenarios.get(partner_id)
+                debtors.append(
+                    (company_id, partner_id, scenario.debtor_type if scenario else "business")
+                )
+        for start in range(0, len(debtors), 1000):
+            chunk = debtors[start : start + 1000]
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move m
+                       SET dunning_prescription_date = v.day
+                      FROM (
+                            SELECT m.id, CASE
+                                       WHEN m.invoice_date_due IS NULL THEN NULL
+                                       WHEN v.debtor = 'public'
+                                       THEN make_date(EXTRACT(YEAR FROM m.invoice_date_due)::int
+                                                      + 5, 1, 1)
+                                       WHEN v.debtor = 'consumer'
+                                       THEN (m.invoice_date_due + INTERVAL '2 years')::date
+                                       ELSE (m.invoice_date_due + INTERVAL '5 years')::date
+                                   END AS day
+                              FROM account_move m
+                              JOIN (VALUES %s) AS v(company_id, partner_id, debtor)
+                                ON v.company_id = m.company_id
+                               AND v.partner_id IS NOT DISTINCT FROM m.commercial_partner_id
+                             WHERE %s
+                           ) v
+                     WHERE m.id = v.id
+                       AND m.dunning_prescription_date IS DISTINCT FROM v.day
+                    """,
+                    SQL(", ").join(SQL("(%s, %s::int4, %s::varchar)", *debtor) for debtor in chunk),
+                    where,
+                )
+            )
+        self.invalidate_model(["dunning_prescription_date"])
 
     @api.depends_context("dunning_today")
     @api.depends("invoice_date_due")

@@ -306,8 +306,15 @@ class DunningReminder(models.Model):
             reminders = self._dunning_generate(keys, today)
             for key in keys:
                 progress["customers"][key[1]] += 1
-            for reminder in reminders:
-                progress["created"][reminder.company_id.id] += 1
+            if reminders:
+                for company_id, count in self.env.execute_query(
+                    SQL(
+                        "SELECT company_id, COUNT(*) FROM dunning_reminder WHERE id = ANY(%s) "
+                        "GROUP BY company_id",
+                        reminders.ids,
+                    )
+                ):
+                    progress["created"][company_id] += count
             if keyset and not more and after:
                 # End of the pass: did customers before the last key become due
                 # meanwhile (schedule reset, invoice resumed)? Then a new pass.

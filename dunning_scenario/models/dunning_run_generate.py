@@ -372,8 +372,11 @@ class DunningReminder(models.Model):
                     notice_days[company_id],
                 )
                 move_reason = None
+                # (open invoices have something left to pay: without a minimum
+                # nothing is below it)
                 if (
                     level
+                    and min_amount
                     and float_compare(move.amount_residual, min_amount, precision_rounding=rounding)
                     < 0
                 ):
