@@ -243,47 +243,67 @@ class AccountMove(models.Model):
                 where,
             )
         )
-        debtors = []
         by_company = defaultdict(list)
         for company_id, partner_id in pairs:
             by_company[company_id].append(partner_id)
+        debtors = []  # (company id, customer id, debtor type)
         for company_id, partner_ids in by_company.items():
             company = self.env["res.company"].browse(company_id)
-            partners_ = self.env["res.partner"].browse(pid for pid in partner_ids if pid)
-            scenarios = partners_._dunning_get_effective_scenarios(company)
+            customers = self.env["res.partner"].browse(pid for pid in partner_ids if pid)
+            scenarios = customers._dunning_get_effective_scenarios(company)
             for partner_id in partner_ids:
                 scenario = scenarios.get(partner_id)
                 debtors.append(
                     (company_id, partner_id, scenario.debtor_type if scenario else "business")
                 )
-        for start in range(0, len(debtors), 1000):
-            chunk = debtors[start : start + 1000]
+        day = SQL(
+            """CASE
+                   WHEN m.invoice_date_due IS NULL THEN NULL
+                   WHEN %(debtor)s = 'public'
+                   THEN make_date(EXTRACT(YEAR FROM m.invoice_date_due)::int + 5, 1, 1)
+                   WHEN %(debtor)s = 'consumer'
+                   THEN (m.invoice_date_due + INTERVAL '2 years')::date
+                   ELSE (m.invoice_date_due + INTERVAL '5 years')::date
+               END""",
+            debtor=SQL("v.debtor"),
+        )
+        known = [debtor for debtor in debtors if debtor[1]]
+        for start in range(0, len(known), 1000):
+            chunk = known[start : start + 1000]
             self.env.cr.execute(
                 SQL(
                     """
                     UPDATE account_move m
-                       SET dunning_prescription_date = v.day
-                      FROM (
-                            SELECT m.id, CASE
-                                       WHEN m.invoice_date_due IS NULL THEN NULL
-                                       WHEN v.debtor = 'public'
-                                       THEN make_date(EXTRACT(YEAR FROM m.invoice_date_due)::int
-                                                      + 5, 1, 1)
-                                       WHEN v.debtor = 'consumer'
-                                       THEN (m.invoice_date_due + INTERVAL '2 years')::date
-                                       ELSE (m.invoice_date_due + INTERVAL '5 years')::date
-                                   END AS day
-                              FROM account_move m
-                              JOIN (VALUES %s) AS v(company_id, partner_id, debtor)
-                                ON v.company_id = m.company_id
-                               AND v.partner_id IS NOT DISTINCT FROM m.commercial_partner_id
-                             WHERE %s
-                           ) v
-                     WHERE m.id = v.id
-                       AND m.dunning_prescription_date IS DISTINCT FROM v.day
+                       SET dunning_prescription_date = %(day)s
+                      FROM (VALUES %(values)s) AS v(company_id, partner_id, debtor)
+                     WHERE m.commercial_partner_id = v.partner_id
+                       AND m.company_id = v.company_id
+                       AND m.commercial_partner_id = ANY(%(partner_ids)s)
+                       AND %(where)s
+                       AND m.dunning_prescription_date IS DISTINCT FROM %(day)s
                     """,
-                    SQL(", ").join(SQL("(%s, %s::int4, %s::varchar)", *debtor) for debtor in chunk),
-                    where,
+                    day=day,
+                    values=SQL(", ").join(
+                        SQL("(%s, %s, %s::varchar)", *debtor) for debtor in chunk
+                    ),
+                    partner_ids=list({debtor[1] for debtor in chunk}),
+                    where=where,
+                )
+            )
+        if any(not debtor[1] for debtor in debtors):
+            # invoices without customer: no scenario, the business rule
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move m
+                       SET dunning_prescription_date = %(day)s
+                      FROM (SELECT 'business' AS debtor) AS v
+                     WHERE m.commercial_partner_id IS NULL
+                       AND %(where)s
+                       AND m.dunning_prescription_date IS DISTINCT FROM %(day)s
+                    """,
+                    day=day,
+                    where=where,
                 )
             )
         self.invalidate_model(["dunning_prescription_date"])

@@ -634,8 +634,16 @@ class DunningReminder(models.Model):
             if runs.get(vals["company_id"]):
                 vals["run_id"] = runs[vals["company_id"]]
         self._dunning_compute_line_penalties(vals_list, lines_of, open_by_customer)
+        currencies = self.env["res.currency"].browse(
+            {vals["currency_id"] for vals in vals_list} | set(company_currency.values())
+        )
+        roundings = {currency.id: currency.rounding for currency in currencies}
+        levels = self.env["dunning.level"].browse({vals["level_id"] for vals in vals_list})
+        show_penalties = {level.id: level.show_penalties for level in levels}
         for vals, lines in zip(vals_list, lines_of, strict=True):
-            vals.update(self._dunning_get_totals(vals, lines, company_currency))
+            vals.update(
+                self._dunning_get_totals(vals, lines, company_currency, roundings, show_penalties)
+            )
         reminder_ids = self._dunning_insert_rows(self, vals_list, REMINDER_COMPUTED)
         rows = []
         for reminder_id, vals, lines in zip(reminder_ids, vals_list, lines_of, strict=True):
@@ -740,16 +748,19 @@ class DunningReminder(models.Model):
                 line["penalty_error_message"] = line["penalty_error_message"] or None
 
     @api.model
-    def _dunning_get_totals(self, vals, lines, company_currency):
+    def _dunning_get_totals(self, vals, lines, company_currency, roundings, show_penalties):
         """The reminder's stored totals from its lines: what _compute_amounts and
         _compute_penalty_amounts give, each amount rounded to its currency when
-        set, as the ORM does, before the next one is derived from it."""
-        currency = self.env["res.currency"].browse(vals["currency_id"])
+        set, as the ORM does, before the next one is derived from it.
+
+        :param roundings: {currency id: rounding}
+        :param show_penalties: {level id: whether it states the penalties}"""
+        rounding = roundings[vals["currency_id"]]
         company_currency_id = company_currency[vals["company_id"]]
-        company_rounding = self.env["res.currency"].browse(company_currency_id).rounding
+        company_rounding = roundings[company_currency_id]
 
         def amount(value):
-            return float_round(value, precision_rounding=currency.rounding) if value else 0.0
+            return float_round(value, precision_rounding=rounding) if value else 0.0
 
         def company_amount(value):
             return float_round(value, precision_rounding=company_rounding) if value else 0.0
@@ -766,7 +777,6 @@ class DunningReminder(models.Model):
         total = amount_net + amount_penalty
         if vals["currency_id"] == company_currency_id:
             total += amount_indemnity
-        level = self.env["dunning.level"].browse(vals["level_id"])
         return {
             "invoice_count": len(level_lines),
             "amount_reminded": amount(sum(line["amount_residual"] for line in level_lines)),
@@ -780,7 +790,7 @@ class DunningReminder(models.Model):
             "amount_penalty": amount_penalty,
             "amount_indemnity": amount_indemnity,
             "amount_total_claimed": amount(total),
-            "amount_claimed": amount(total if level.show_penalties else amount_net),
+            "amount_claimed": amount(total if show_penalties[vals["level_id"]] else amount_net),
             "penalty_missing_rate": any(line["penalty_error"] for line in debit_lines),
             "has_channel_error": False,
         }
