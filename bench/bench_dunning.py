@@ -271,7 +271,7 @@ def manifest_depends():
 def build_ledger(args, n):
     """<db>_<N>_ledger: the addon's dependencies and the generated ledger, no
     reminder module. Cached, keyed by what it is made of."""
-    base = f"{args.db}_deps"
+    base = f"{args.ledger_db}_deps"
     depends = ",".join(manifest_depends())
     odoo_version = subprocess.run(
         [sys.executable, "-c", "import odoo.release as r; print(r.version)"],
@@ -285,11 +285,14 @@ def build_ledger(args, n):
         drop_db(base)
         odoo_run(args, base, ",".join(args.odoo_addons), "-i", depends)
         set_db_key(base, base_key)
-    ledger = f"{args.db}_{n}_ledger"
+    ledger = f"{args.ledger_db}_{n}_ledger"
     key = f"{base_key} n={n} seed={args.seed} method={args.method} ledger={LEDGER_VERSION}"
     saved = Path(args.out_dir) / f"populate_{ledger}.json"
-    if db_key(ledger) == key and saved.exists():
+    if db_key(ledger) == key:
         log(f"N={n:,}: reusing {ledger}")
+        if not saved.exists():
+            # Built by another checkout (its out-dir holds the summary): count again.
+            saved.write_text(json.dumps(ledger_summary(ledger, n), indent=1))
         return ledger, key, json.loads(saved.read_text())
     log(f"N={n:,}: generating {ledger}")
     copy_db(base, ledger)
@@ -302,6 +305,24 @@ def build_ledger(args, n):
     run(["psql", "-X", "-q", "-d", ledger, "-c", "VACUUM ANALYZE"])
     set_db_key(ledger, key)
     return ledger, key, populate
+
+
+def ledger_summary(ledger, n):
+    """What phase_populate reports of a ledger, counted from the database."""
+    counts = dict(
+        line.split("|")
+        for line in psql(
+            ledger,
+            "SELECT move_type, COUNT(*) FROM account_move WHERE state = 'posted' "
+            "AND move_type IN ('out_invoice', 'out_refund') GROUP BY move_type",
+        ).splitlines()
+    )
+    return {
+        "customers": max(1, n // 5),
+        "invoices": int(counts.get("out_invoice", 0)),
+        "credit_notes": int(counts.get("out_refund", 0)),
+        "seconds": 0.0,
+    }
 
 
 def build_dunning(args, n, ledger, ledger_key):
@@ -1415,6 +1436,11 @@ def phase_peer(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="bench_dunning", help="prefix of the scratch databases")
+    parser.add_argument(
+        "--ledger-db",
+        help="prefix of the cached dependency and ledger databases (default: --db), to share "
+        "them between checkouts measuring different code",
+    )
     parser.add_argument("--sizes", default="10000", help="invoice counts, e.g. 1000,10000,100000")
     parser.add_argument(
         "--source",
@@ -1463,6 +1489,7 @@ def main():
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.out_dir = str(Path(args.out_dir).resolve())
+    args.ledger_db = args.ledger_db or args.db
     if args.phase:
         globals()[f"phase_{args.phase}"](args)
     else:

@@ -3,6 +3,7 @@ from . import dunning_level
 from . import dunning_interest_rate
 from . import dunning_reminder
 from . import dunning_run
+from . import dunning_run_generate
 from . import dunning_sending
 from . import dunning_letter
 from . import dunning_penalty_invoice

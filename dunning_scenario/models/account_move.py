@@ -1,9 +1,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from collections import defaultdict
 from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from .dunning_plan import plan, plan_levels
 
 PAID_STATES = ("paid", "in_payment", "reversed")
 
@@ -219,19 +222,91 @@ class AccountMove(models.Model):
     @api.model
     def _dunning_recompute_prescription(self, companies=None, partners=None):
         """Recompute the limitation date of open invoices (a scenario's debtor
-        type or a customer's scenario changed)."""
-        domain = [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "not in", PAID_STATES),
-        ]
-        if companies is not None:
-            domain.append(("company_id", "in", companies.ids))
-        if partners is not None:
-            domain.append(("commercial_partner_id", "in", partners.ids))
-        moves = self.sudo().search(domain)
-        self.env.add_to_compute(self._fields["dunning_prescription_date"], moves)
-        moves.flush_recordset(["dunning_prescription_date"])
+        type or a customer's scenario changed), as _compute_dunning_prescription_date
+        does, in one statement per thousand customers that rewrites only the
+        dates that change (installing on a large ledger, or changing a default
+        scenario, must not recompute every invoice through the ORM)."""
+        self.env.flush_all()
+        where = SQL(
+            "m.move_type = 'out_invoice' AND m.state = 'posted' AND m.payment_state NOT IN %s"
+            " AND (%s) AND (%s)",
+            PAID_STATES,
+            SQL("m.company_id = ANY(%s)", companies.ids) if companies is not None else SQL("TRUE"),
+            SQL("m.commercial_partner_id = ANY(%s)", partners.ids)
+            if partners is not None
+            else SQL("TRUE"),
+        )
+        pairs = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT m.company_id, m.commercial_partner_id FROM account_move m"
+                " WHERE %s",
+                where,
+            )
+        )
+        by_company = defaultdict(list)
+        for company_id, partner_id in pairs:
+            by_company[company_id].append(partner_id)
+        debtors = []  # (company id, customer id, debtor type)
+        for company_id, partner_ids in by_company.items():
+            company = self.env["res.company"].browse(company_id)
+            customers = self.env["res.partner"].browse(pid for pid in partner_ids if pid)
+            scenarios = customers._dunning_get_effective_scenarios(company)
+            for partner_id in partner_ids:
+                scenario = scenarios.get(partner_id)
+                debtors.append(
+                    (company_id, partner_id, scenario.debtor_type if scenario else "business")
+                )
+        day = SQL(
+            """CASE
+                   WHEN m.invoice_date_due IS NULL THEN NULL
+                   WHEN %(debtor)s = 'public'
+                   THEN make_date(EXTRACT(YEAR FROM m.invoice_date_due)::int + 5, 1, 1)
+                   WHEN %(debtor)s = 'consumer'
+                   THEN (m.invoice_date_due + INTERVAL '2 years')::date
+                   ELSE (m.invoice_date_due + INTERVAL '5 years')::date
+               END""",
+            debtor=SQL("v.debtor"),
+        )
+        known = [debtor for debtor in debtors if debtor[1]]
+        for start in range(0, len(known), 1000):
+            chunk = known[start : start + 1000]
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move m
+                       SET dunning_prescription_date = %(day)s
+                      FROM (VALUES %(values)s) AS v(company_id, partner_id, debtor)
+                     WHERE m.commercial_partner_id = v.partner_id
+                       AND m.company_id = v.company_id
+                       AND m.commercial_partner_id = ANY(%(partner_ids)s)
+                       AND %(where)s
+                       AND m.dunning_prescription_date IS DISTINCT FROM %(day)s
+                    """,
+                    day=day,
+                    values=SQL(", ").join(
+                        SQL("(%s, %s, %s::varchar)", *debtor) for debtor in chunk
+                    ),
+                    partner_ids=list({debtor[1] for debtor in chunk}),
+                    where=where,
+                )
+            )
+        if any(not debtor[1] for debtor in debtors):
+            # invoices without customer: no scenario, the business rule
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move m
+                       SET dunning_prescription_date = %(day)s
+                      FROM (SELECT 'business' AS debtor) AS v
+                     WHERE m.commercial_partner_id IS NULL
+                       AND %(where)s
+                       AND m.dunning_prescription_date IS DISTINCT FROM %(day)s
+                    """,
+                    day=day,
+                    where=where,
+                )
+            )
+        self.invalidate_model(["dunning_prescription_date"])
 
     @api.depends_context("dunning_today")
     @api.depends("invoice_date_due")
@@ -299,62 +374,29 @@ class AccountMove(models.Model):
             cron.sudo()._trigger()
 
     def _dunning_plan(self, levels, scenario, today):
-        """Decide what happens to this invoice today.
+        """Decide what happens to this invoice today (the rule is
+        dunning_plan.plan, which the daily run applies to plain values).
 
         :param levels: the scenario's levels, in order
         :return: (level to remind today or False, next date, next level)
         """
         self.ensure_one()
-        due = self.invoice_date_due or self.invoice_date or today
-        overdue = today > due
-        done_delay = self.dunning_level_id.delay_days if self.dunning_level_id else None
-        pending = [
-            level
-            for level in levels
-            if (done_delay is None or level.delay_days > done_delay)
-            and not (level.delay_days < 0 and overdue)
-        ]
-        reached = [level for level in pending if due + timedelta(days=level.delay_days) <= today]
-        earliest = False
-        if self.dunning_last_date:
-            earliest = self.dunning_last_date + timedelta(days=scenario.min_interval_days)
-        target = reached[-1] if reached else False
-        if (
-            target
-            and not self.dunning_last_date
-            and (target.is_formal_notice or target.is_litigation)
-        ):
-            # First contact is a friendly reminder, never a formal notice: an
-            # invoice nobody reminded yet (a backlog at go-live, a level added
-            # later) gets the highest friendly level it has reached; the formal
-            # notice comes at least the scenario's interval later.
-            friendly = [lvl for lvl in reached if not (lvl.is_formal_notice or lvl.is_litigation)]
-            target = friendly[-1] if friendly else False
-        if target and target.is_litigation:
-            notices = [level for level in reached if level.is_formal_notice]
-            if notices:
-                target = notices[-1]
-            elif self.dunning_formal_notice_date:
-                # Litigation only once the formal notice's deadline has passed.
-                deadline = self.dunning_formal_notice_date + timedelta(
-                    days=self.company_id.dunning_formal_notice_days or 8
-                )
-                if deadline >= today:
-                    return False, deadline + timedelta(days=1), target
-        if target and earliest and earliest > today:
-            return False, earliest, target
-        if target:
-            later = pending[pending.index(target) + 1 :]
-            earliest = today + timedelta(days=scenario.min_interval_days)
-        else:
-            later = pending
-        if not later:
-            return target, False, False
-        next_level = later[0]
-        next_date = due + timedelta(days=next_level.delay_days)
-        if earliest and earliest > next_date:
-            next_date = earliest
-        return target, next_date, next_level
+        by_id = {level.id: level for level in levels}
+        target, next_date, next_level = plan(
+            plan_levels(levels),
+            today,
+            self.invoice_date_due or self.invoice_date or today,
+            self.dunning_level_id.delay_days if self.dunning_level_id else None,
+            self.dunning_last_date or None,
+            self.dunning_formal_notice_date or None,
+            scenario.min_interval_days,
+            self.company_id.dunning_formal_notice_days,
+        )
+        return (
+            by_id[target.id] if target else False,
+            next_date or False,
+            by_id[next_level.id] if next_level else False,
+        )
 
     def _dunning_write(self, vals):
         """Write reminder bookkeeping (the ``dunning_*`` fields) on invoices.
@@ -415,26 +457,46 @@ class AccountMove(models.Model):
             )
 
     def _dunning_get_installments(self):
+        """What each invoice asked to be paid and when, with what was paid and when,
+        for the late-payment interest (see _dunning_read_installments)."""
+        return self._dunning_read_installments(self.ids)
+
+    @api.model
+    def _dunning_read_installments(self, move_ids):
         """What each invoice asked to be paid and when, with what was paid and when
-        (one query for all the invoices), for the late-payment interest.
+        (two queries for all the invoices, no record read), for the late-payment
+        interest.
 
         :return: {move id: [(due date, amount, [(payment date, amount paid)])]},
-                 amounts in the invoice's currency, one item per installment
+                 amounts in the invoice's currency, one item per installment in
+                 the order of their due dates
         """
-        terms = self.env["account.move.line"].search_fetch(
-            [
-                ("move_id", "in", self.ids),
-                ("display_type", "=", "payment_term"),
-                ("amount_currency", ">", 0),
-            ],
-            ["move_id", "amount_currency", "date_maturity", "date"],
+        if not move_ids:
+            return {}
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "amount_currency", "date_maturity", "date"]
+        )
+        self.flush_model(["invoice_date_due"])
+        terms = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.id, line.move_id, COALESCE(line.date_maturity, move.invoice_date_due),
+                       line.amount_currency
+                  FROM account_move_line line
+                  JOIN account_move move ON move.id = line.move_id
+                 WHERE line.move_id = ANY(%s)
+                   AND line.display_type = 'payment_term'
+                   AND line.amount_currency > 0
+                 ORDER BY COALESCE(line.date_maturity, line.date), line.id
+                """,
+                list(move_ids),
+            )
         )
         paid = {}
         if terms:
             self.env["account.partial.reconcile"].flush_model(
                 ["debit_move_id", "credit_move_id", "debit_amount_currency"]
             )
-            self.env["account.move.line"].flush_model(["date"])
             rows = self.env.execute_query(
                 SQL(
                     """
@@ -442,19 +504,17 @@ class AccountMove(models.Model):
                       FROM account_partial_reconcile part
                       JOIN account_move_line counterpart ON counterpart.id = part.credit_move_id
                      WHERE part.debit_move_id = ANY(%s)
+                     ORDER BY part.id
                     """,
-                    terms.ids,
+                    [term[0] for term in terms],
                 )
             )
             for line_id, day, amount in rows:
                 if amount:
                     paid.setdefault(line_id, []).append((day, amount))
         result = {}
-        for line in terms.sorted(lambda line: (line.date_maturity or line.date, line.id)):
-            due = line.date_maturity or line.move_id.invoice_date_due
-            result.setdefault(line.move_id.id, []).append(
-                (due, line.amount_currency, paid.get(line.id, []))
-            )
+        for line_id, move_id, due, amount in terms:
+            result.setdefault(move_id, []).append((due, amount, paid.get(line_id, [])))
         return result
 
     # ------------------------------------------------------------------

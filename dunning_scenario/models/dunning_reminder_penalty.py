@@ -5,6 +5,8 @@ formal-notice dates of its invoices."""
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
 
+from .dunning_reminder_line import PenaltyCalculator
+
 
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
@@ -134,36 +136,48 @@ class DunningReminder(models.Model):
             moves.write({"dunning_formal_notice_ack_date": ack_date})
 
     @api.model
-    def _prepare_reminder_vals(self, partner, scenario, company_id, *args, **kwargs):
-        """Reminders also claim the penalties of the customer's invoices paid late
-        when the company wants it (business and public debtors)."""
-        vals = super()._prepare_reminder_vals(partner, scenario, company_id, *args, **kwargs)
-        company = self.env["res.company"].browse(company_id)
-        if not company.dunning_claim_paid_late or scenario.debtor_type == "consumer":
-            return vals
-        domain = [
-            ("partner_id", "=", partner.commercial_partner_id.id),
-            ("company_id", "=", company_id),
-            ("state", "=", "open"),
-        ]
-        if vals.get("currency_id"):
-            domain.append(("move_id.currency_id", "=", vals["currency_id"]))
-        for claim in self.env["dunning.paid.late"].sudo().search(domain):
-            move = claim.move_id
-            vals["line_ids"].append(
-                fields.Command.create(
-                    {
-                        "kind": "paid_late",
-                        "move_id": move.id,
-                        "name": move.name,
-                        "date": move.invoice_date,
-                        "date_due": move.invoice_date_due,
-                        "days_overdue": claim.days_late,
-                        "currency_id": move.currency_id.id,
-                        "amount_total": move.amount_total,
-                        "amount_residual": 0.0,
-                        "amount_residual_company": 0.0,
-                    }
-                )
+    def _dunning_get_paid_late_lines(self, partner_ids, companies):
+        """Lines claiming the penalties of the invoices these customers paid late,
+        for the companies that want them claimed on reminders (business and
+        public debtors only: the caller leaves them out of consumers'
+        reminders), in one search.
+
+        :return: {(customer id, company id, currency id): [line values]}, the
+            latest paid first
+        """
+        companies = companies.filtered("dunning_claim_paid_late")
+        if not companies:
+            return {}
+        claims = (
+            self.env["dunning.paid.late"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", partner_ids),
+                    ("company_id", "in", companies.ids),
+                    ("state", "=", "open"),
+                ]
             )
-        return vals
+        )
+        result = {}
+        for claim in claims:
+            move = claim.move_id
+            key = (claim.partner_id.id, claim.company_id.id, move.currency_id.id)
+            result.setdefault(key, []).append(
+                {
+                    "kind": "paid_late",
+                    "move_id": move.id,
+                    "name": move.name,
+                    "date": move.invoice_date or None,
+                    "date_due": move.invoice_date_due or None,
+                    "days_overdue": claim.days_late,
+                    "currency_id": move.currency_id.id,
+                    "amount_total": move.amount_total,
+                    "amount_residual": 0.0,
+                    "amount_residual_company": 0.0,
+                    "penalty_invoice": PenaltyCalculator.invoice_of(move)
+                    if move.move_type == "out_invoice"
+                    else None,
+                }
+            )
+        return result
