@@ -1,6 +1,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The daily run: which customers to remind, creating their reminders, and
-the automatic sending of the scenarios that send by themselves."""
+"""The daily run: its record per company and day, and its batches: which
+customers to remind (the creation of their reminders is in
+dunning_run_generate.py), then the automatic sending of the scenarios that send
+by themselves (dunning_sending.py)."""
 
 import logging
 import time
@@ -59,10 +61,8 @@ class DunningRun(models.Model):
     reminder_created_count = fields.Integer(string="Reminders Prepared", readonly=True)
     reminder_sent_count = fields.Integer(string="Reminders Sent", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
-    error_log = fields.Text(
-        string="Error Log", readonly=True, help="One line per failure, newest last."
-    )
-    batch_log = fields.Text(string="Batch Log", readonly=True, help="One line per batch.")
+    error_log = fields.Text(readonly=True, help="One line per failure, newest last.")
+    batch_log = fields.Text(readonly=True, help="One line per batch.")
     # Technical: the last (customer, company, currency) the batches examined, so
     # that each batch reads only the open invoices after it.
     next_key = fields.Char(readonly=True, copy=False)
