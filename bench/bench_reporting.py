@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Server time of the first page of each reporting view of ``dunning_scenario``.
+"""Server time of the first page of each reporting dashboard of ``dunning_scenario``.
 
-Run it on a database holding the addon and a large ledger (for instance a copy
-of ``bench_dunning_100000`` with the addon installed):
+``make bench`` calls time_dashboards() after the daily run, on the run's copy
+of the benchmark ledger, and prints its figures in the table's section "First
+page of the lists". Alone, on any database holding the addon:
 
-    python3 bench/bench_reporting.py --db report_bench_100k [--runs 5]
+    python3 bench/bench_reporting.py --db <database> [--runs 5] [--no-history]
 
-For each view it makes the calls the web client makes to show its first page
-(``read_group`` for pivot and graph views, ``web_search_read`` + count for
-lists) as the administrator, in a transaction that is rolled back, and prints
-the median server time of ``--runs`` runs after one warm-up run, with the number
-of SQL queries. Nothing is written to the database.
+For each view of DASHBOARDS it makes the calls the web client (Odoo 18) makes
+to show its first page, with the filters and group-bys the action opens with,
+read from its views (web_search_read of a list's columns, 80 rows and the
+count; web_read_group of a grouped list or a graph; one read_group per level of
+a pivot), as the administrator, and gives the median server time of 5 calls
+after a warm-up call, with the number of SQL queries. The ledger of the
+benchmark has no history (every invoice open, the reminders just prepared): the
+payment-delay and effectiveness dashboards are timed after simulate_history(),
+in a savepoint rolled back. Nothing is written to the database.
 """
 
 import argparse

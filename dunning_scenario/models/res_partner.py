@@ -355,6 +355,48 @@ class ResPartner(models.Model):
             partner.dunning_last_reminder_id = Reminder.browse(values.get("last_id"))
             partner.dunning_last_reminder_date = values.get("last_date") or False
 
+    # The cockpit's columns that a list can be sorted on: {field: SQL column of
+    # the per-customer figures of _order_field_to_sql}.
+    _dunning_sortable = {
+        "dunning_overdue_amount": "overdue",
+        "dunning_oldest_due_date": "oldest",
+    }
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        column = self._dunning_sortable.get(field_name)
+        if not column:
+            return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        # One aggregate of the open invoices, joined by commercial partner (a
+        # contact sorts with its company, whose figures it shows).
+        self.env["dunning.report.mixin"]._dunning_no_jit()
+        self.env.flush_all()
+        today = self.env["account.move"]._dunning_today()
+        figures = query.make_alias(alias, "dunning_cockpit")
+        query.add_join(
+            "LEFT JOIN",
+            figures,
+            SQL(
+                """(SELECT m.commercial_partner_id AS partner_id,
+                           SUM(m.amount_residual_signed)
+                               FILTER (WHERE m.invoice_date_due < %s) AS overdue,
+                           MIN(m.invoice_date_due) AS oldest
+                      FROM account_move m
+                     WHERE %s
+                     GROUP BY m.commercial_partner_id)""",
+                today,
+                self._dunning_open_where(),
+            ),
+            SQL(
+                "%s = %s",
+                SQL.identifier(figures, "partner_id"),
+                SQL.identifier(alias, "commercial_partner_id"),
+            ),
+        )
+        value = SQL.identifier(figures, column)
+        if column == "overdue":
+            value = SQL("COALESCE(%s, 0)", value)
+        return SQL("%s %s %s", value, direction, nulls)
+
     # The filters of the cockpit: SQL subqueries run by the search itself (no
     # figure computed in Python). As the columns, they match the commercial
     # partners (a company, an individual), not their contacts.

@@ -185,6 +185,41 @@ class TestCustomerCockpit(DunningCommon):
                     f"dunning_overdue_amount {operator} {amount}",
                 )
 
+    def test_sorted_on_the_figures(self):
+        self._run(TODAY)
+        Partner = self.env["res.partner"].with_user(self.accountant)
+        fields_info = Partner.fields_get(["dunning_overdue_amount", "dunning_oldest_due_date"])
+        self.assertTrue(all(info["sortable"] for info in fields_info.values()))
+        with self._frozen(TODAY):
+            by_overdue = Partner.search(
+                [("id", "in", self.customers.ids)], order="dunning_overdue_amount desc, name"
+            )
+            by_oldest = Partner.search(
+                [("id", "in", self.customers.ids), ("dunning_status", "!=", "nothing_due")],
+                order="dunning_oldest_due_date, name",
+            )
+        self.assertEqual(
+            by_overdue.mapped("name"),
+            [
+                "Cockpit Litigation",  # 4,000
+                "Cockpit Paused",  # 3,000
+                "Cockpit Reminded",  # 2,000
+                "Cockpit To Act",  # 1,000
+                "Cockpit Nothing",
+                "Cockpit Waiting",
+            ],
+        )
+        self.assertEqual(
+            by_oldest.mapped("name"),
+            [
+                "Cockpit Litigation",  # 1 December 2025
+                "Cockpit Paused",  # 1 February
+                "Cockpit Reminded",  # 25 February
+                "Cockpit To Act",  # 28 February
+                "Cockpit Waiting",  # 30 April
+            ],
+        )
+
     def test_filters_in_one_query_each(self):
         """A filter of the cockpit is one query, whatever the number of
         customers: no figure computed in Python for all of them."""
