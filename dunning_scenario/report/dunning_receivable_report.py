@@ -144,3 +144,18 @@ class DunningReceivableReport(models.Model):
             b_91_120=bucket(91, 120),
             b_120=bucket(121, None),
         )
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        # The aging buckets in the order of the days (not yet due first), not
+        # in the alphabetical order of their codes.
+        if "aging" in groupby_terms:
+            ordinal = SQL(
+                "CASE %s %s END",
+                groupby_terms["aging"],
+                SQL(" ").join(
+                    SQL("WHEN %s THEN %s", code, rank)
+                    for rank, (code, __) in enumerate(AGING_BUCKETS)
+                ),
+            )
+            groupby_terms = dict(groupby_terms, aging=ordinal)
+        return super()._read_group_orderby(order, groupby_terms, query)

@@ -87,6 +87,17 @@ class TestReceivableDashboard(DunningCommon):
         self.assertEqual(total["amount_residual"], 5300.0)
         self.assertEqual(total["invoice_count"], 11)
 
+    def test_aging_groups_in_the_order_of_the_days(self):
+        groups = self._groups(["aging"])
+        self.assertEqual(
+            [group["aging"] for group in groups],
+            ["not_due", "1_30", "31_60", "61_90", "91_120", "120_plus"],
+        )
+        self.assertEqual(
+            [group["amount_residual"] for group in groups],
+            [150.0, 500.0, 900.0, 1300.0, 1550.0, 900.0],
+        )
+
     def test_only_the_selected_companies(self):
         """Amounts in company currency: another company's invoices, in its own
         currency, are never added to the selected company's."""
