@@ -39,7 +39,6 @@ DASHBOARDS = [
     ("Receivables dashboard: pivot", RECEIVABLES, "pivot", None),
     ("Receivables dashboard: graph", RECEIVABLES, "graph", None),
     ("Receivables dashboard: list", RECEIVABLES, "list", None),
-    ("Receivables dashboard: list, ungrouped", RECEIVABLES, "list", ()),
     ("Payment delays: pivot", DELAYS, "pivot", None),
     ("Payment delays: graph", DELAYS, "graph", None),
     ("Payment delays: list", DELAYS, "list", None),
