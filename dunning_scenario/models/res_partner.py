@@ -573,11 +573,16 @@ class ResPartner(models.Model):
                 )
             )
         for customer in customers:
+            # The accountant is the author; the sender is the template's (the
+            # company's address, else the accountant's). Given an author alone,
+            # the composer leaves the sender empty and the email cannot go.
+            email_from = template._render_field("email_from", customer.ids)[customer.id]
             customer.sudo().message_post_with_source(
                 template,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 author_id=self.env.user.partner_id.id,
+                email_from=email_from or self.env.user.email_formatted,
             )
         return {
             "type": "ir.actions.client",
