@@ -1373,6 +1373,10 @@ def phase_cron(args):
         result["second"] = measure_cron(odoo, registry, args.target, cron_id)
         with registry.cursor() as cr:
             result["lists"] = time_lists(api.Environment(cr, SUPERUSER_ID, {}))
+            # The reporting dashboards' first pages, same table (bench_reporting.py).
+            from bench_reporting import time_dashboards
+
+            result["lists"].update(time_dashboards(api.Environment(cr, SUPERUSER_ID, {})))
     Path(args.json_out).write_text(json.dumps(result, indent=1, default=str))
 
 

@@ -13,6 +13,7 @@
         "security/dunning_groups.xml",
         "security/ir.model.access.csv",
         "security/dunning_security.xml",
+        "report/dunning_report_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         # The templates first: the default levels and scenarios of

@@ -3,6 +3,7 @@ import operator as py_operator
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from .account_move import PAID_STATES
@@ -16,6 +17,8 @@ DUNNING_STATUSES = [
     ("waiting", "Waiting for its date"),
     ("nothing_due", "Nothing due"),
 ]
+# Operators of the searches on amounts, as Python functions (their SQL is the
+# same text).
 SEARCH_OPERATORS = {
     "=": py_operator.eq,
     "!=": py_operator.ne,
@@ -205,125 +208,198 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _dunning_cockpit_figures(self, partner_ids=None):
-        """Figures of the customers having open invoices in the selected companies.
+    def _dunning_open_partners_sql(self, where=None):
+        """SQL subquery of the commercial partners having an open invoice ``m``
+        in the selected companies (matching ``where``, which may read the
+        commercial partner as ``partner``)."""
+        if not where:
+            return SQL(
+                "(SELECT m.commercial_partner_id FROM account_move m WHERE %s)",
+                self._dunning_open_where(),
+            )
+        return SQL(
+            """(SELECT m.commercial_partner_id
+                  FROM account_move m
+                  JOIN res_partner partner ON partner.id = m.commercial_partner_id
+                 WHERE %s AND %s)""",
+            self._dunning_open_where(),
+            where,
+        )
 
-        :param partner_ids: commercial partner ids, or None for all
-        :return: {partner id: dict of the cockpit values}
+    @api.model
+    def _dunning_status_conditions(self):
+        """The open invoice ``m`` of the commercial partner ``partner`` that puts
+        its customer in each status (the first status that applies wins).
+
+        :return: {status: SQL condition}, in the order of DUNNING_STATUSES
+            (waiting and nothing_due excepted: what no condition catches)
         """
         today = self.env["account.move"]._dunning_today()
-        self.env.flush_all()
-        if not partner_ids:
-            # All open invoices: see dunning.report.mixin._dunning_no_jit.
-            self.env["dunning.report.mixin"]._dunning_no_jit()
-        partner_where = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL()
+        return {
+            "litigation": SQL("m.dunning_state = 'litigation'"),
+            "to_act": SQL(
+                """(m.dunning_state = 'to_remind'
+                    OR (m.commercial_partner_id, m.company_id) IN (
+                        SELECT r.partner_id, r.company_id
+                          FROM dunning_reminder r
+                         WHERE r.state = 'draft')
+                    OR (m.dunning_state IN ('none', 'reminded')
+                        AND NOT COALESCE(m.dunning_excluded, FALSE)
+                        AND NOT COALESCE(partner.dunning_excluded, FALSE)
+                        AND m.dunning_next_date <= %(today)s))""",
+                today=today,
+            ),
+            "paused": SQL(
+                """(COALESCE(partner.dunning_excluded, FALSE)
+                    OR (m.invoice_date_due < %(today)s
+                        AND (m.dunning_state = 'paused'
+                             OR COALESCE(m.dunning_excluded, FALSE))))""",
+                today=today,
+            ),
+        }
+
+    @api.model
+    def _dunning_cockpit_sql(self, partner_ids):
+        """SQL query of the cockpit figures of these customers, those having
+        open invoices in the selected companies: one row (partner_id, overdue,
+        oldest, status) per commercial partner (no row: nothing due).
+
+        :param partner_ids: commercial partner ids
+        """
+        today = self.env["account.move"]._dunning_today()
+        conditions = self._dunning_status_conditions()
+        status = SQL(
+            "CASE %s ELSE 'waiting' END",
+            SQL(" ").join(
+                SQL("WHEN BOOL_OR(%s) THEN %s", condition, name)
+                for name, condition in conditions.items()
+            ),
         )
+        return SQL(
+            """
+            SELECT m.commercial_partner_id AS partner_id,
+                   COALESCE(SUM(m.amount_residual_signed)
+                            FILTER (WHERE m.invoice_date_due < %(today)s), 0) AS overdue,
+                   MIN(m.invoice_date_due) AS oldest,
+                   %(status)s AS status
+              FROM account_move m
+              JOIN res_partner partner ON partner.id = m.commercial_partner_id
+             WHERE %(open)s AND m.commercial_partner_id = ANY(%(ids)s)
+             GROUP BY m.commercial_partner_id
+            """,
+            today=today,
+            status=status,
+            open=self._dunning_open_where(),
+            ids=partner_ids,
+        )
+
+    @api.model
+    def _dunning_cockpit_figures(self, partner_ids):
+        """Every cockpit figure of these customers, in one query.
+
+        :param partner_ids: commercial partner ids
+        :return: {partner id: dict of the cockpit values}, customers without an
+            open invoice included
+        """
+        self.env.flush_all()
         rows = self.env.execute_query_dict(
             SQL(
                 """
-                SELECT m.commercial_partner_id AS partner_id,
-                       COALESCE(SUM(m.amount_residual_signed)
-                                FILTER (WHERE m.invoice_date_due < %(today)s), 0) AS overdue,
-                       MIN(m.invoice_date_due) AS oldest,
-                       BOOL_OR(m.dunning_state = 'litigation') AS litigation,
-                       BOOL_OR(m.dunning_state = 'to_remind'
-                               OR (m.dunning_state IN ('none', 'reminded')
-                                   AND NOT COALESCE(m.dunning_excluded, FALSE)
-                                   AND NOT COALESCE(partner.dunning_excluded, FALSE)
-                                   AND m.dunning_next_date <= %(today)s)) AS to_act,
-                       BOOL_OR(COALESCE(partner.dunning_excluded, FALSE)
-                               OR (m.invoice_date_due < %(today)s
-                                   AND (m.dunning_state = 'paused'
-                                        OR COALESCE(m.dunning_excluded, FALSE)))) AS paused,
-                       BOOL_OR(draft.partner_id IS NOT NULL) AS draft
-                  FROM account_move m
-                  JOIN res_partner partner ON partner.id = m.commercial_partner_id
-             LEFT JOIN (
-                    SELECT DISTINCT r.partner_id, r.company_id
-                      FROM dunning_reminder r
-                     WHERE r.state = 'draft'
-                   ) draft
-                    ON draft.partner_id = m.commercial_partner_id
-                   AND draft.company_id = m.company_id
-                 WHERE %(open)s %(partner_where)s
-                 GROUP BY m.commercial_partner_id
+                SELECT partner.id AS partner_id, figures.overdue, figures.oldest,
+                       COALESCE(figures.status, 'nothing_due') AS status,
+                       next_one.dunning_next_date AS next_date,
+                       next_one.dunning_next_level_id AS next_level_id,
+                       last_one.id AS last_id, last_one.date AS last_date
+                  FROM unnest(%(ids)s::int[]) AS partner (id)
+             LEFT JOIN (%(figures)s) figures ON figures.partner_id = partner.id
+             LEFT JOIN LATERAL (
+                        SELECT m.dunning_next_date, m.dunning_next_level_id
+                          FROM account_move m
+                         WHERE %(open)s AND m.commercial_partner_id = partner.id
+                           AND m.dunning_next_date IS NOT NULL
+                           AND m.dunning_state IN ('none', 'reminded')
+                           AND NOT COALESCE(m.dunning_excluded, FALSE)
+                      ORDER BY m.dunning_next_date, m.id
+                         LIMIT 1
+                       ) next_one ON TRUE
+             LEFT JOIN LATERAL (
+                        SELECT r.id, r.date
+                          FROM dunning_reminder r
+                         WHERE r.partner_id = partner.id AND r.state = 'sent'
+                           AND r.company_id = ANY(%(companies)s)
+                      ORDER BY r.date DESC, r.id DESC
+                         LIMIT 1
+                       ) last_one ON TRUE
                 """,
-                today=today,
+                ids=partner_ids,
+                figures=self._dunning_cockpit_sql(partner_ids),
                 open=self._dunning_open_where(),
-                partner_where=partner_where,
+                companies=self.env.companies.ids,
             )
         )
-        result = {}
-        for row in rows:
-            if row["litigation"]:
-                status = "litigation"
-            elif row["to_act"] or row["draft"]:
-                status = "to_act"
-            elif row["paused"]:
-                status = "paused"
-            else:
-                status = "waiting"
-            result[row["partner_id"]] = {
-                "overdue": row["overdue"],
-                "oldest": row["oldest"],
-                "status": status,
-            }
-        return result
+        return {row["partner_id"]: row for row in rows}
 
     @api.depends_context("company", "allowed_company_ids", "dunning_today")
     def _compute_dunning_cockpit(self):
-        commercials = self.commercial_partner_id
-        ids = [pid for pid in commercials.ids if isinstance(pid, int)]
+        ids = [pid for pid in self.commercial_partner_id.ids if isinstance(pid, int)]
         figures = self._dunning_cockpit_figures(ids) if ids else {}
-        next_rows, last_rows = {}, {}
-        if ids:
-            open_where = self._dunning_open_where()
-            for partner_id, day, level_id in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT ON (m.commercial_partner_id)
-                           m.commercial_partner_id, m.dunning_next_date, m.dunning_next_level_id
-                      FROM account_move m
-                     WHERE %s AND m.commercial_partner_id = ANY(%s)
-                       AND m.dunning_next_date IS NOT NULL
-                       AND m.dunning_state IN ('none', 'reminded')
-                       AND NOT COALESCE(m.dunning_excluded, FALSE)
-                     ORDER BY m.commercial_partner_id, m.dunning_next_date, m.id
-                    """,
-                    open_where,
-                    ids,
-                )
-            ):
-                next_rows[partner_id] = (day, level_id)
-            for partner_id, reminder_id, day in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT ON (r.partner_id) r.partner_id, r.id, r.date
-                      FROM dunning_reminder r
-                     WHERE r.partner_id = ANY(%s) AND r.state = 'sent'
-                       AND r.company_id = ANY(%s)
-                     ORDER BY r.partner_id, r.date DESC, r.id DESC
-                    """,
-                    ids,
-                    self.env.companies.ids,
-                )
-            ):
-                last_rows[partner_id] = (reminder_id, day)
         Level = self.env["dunning.level"]
         Reminder = self.env["dunning.reminder"]
         for partner in self:
-            commercial_id = partner.commercial_partner_id.id
-            values = figures.get(commercial_id, {})
-            next_date, next_level_id = next_rows.get(commercial_id, (False, False))
-            last_id, last_date = last_rows.get(commercial_id, (False, False))
-            partner.dunning_overdue_amount = values.get("overdue", 0.0)
-            partner.dunning_oldest_due_date = values.get("oldest", False)
+            values = figures.get(partner.commercial_partner_id.id, {})
+            partner.dunning_overdue_amount = values.get("overdue") or 0.0
+            partner.dunning_oldest_due_date = values.get("oldest") or False
             partner.dunning_status = values.get("status", "nothing_due")
-            partner.dunning_next_date = next_date
-            partner.dunning_next_level_id = Level.browse(next_level_id)
-            partner.dunning_last_reminder_id = Reminder.browse(last_id)
-            partner.dunning_last_reminder_date = last_date
+            partner.dunning_next_date = values.get("next_date") or False
+            partner.dunning_next_level_id = Level.browse(values.get("next_level_id"))
+            partner.dunning_last_reminder_id = Reminder.browse(values.get("last_id"))
+            partner.dunning_last_reminder_date = values.get("last_date") or False
+
+    # The cockpit's columns that a list can be sorted on: {field: SQL column of
+    # the per-customer figures of _order_field_to_sql}.
+    _dunning_sortable = {
+        "dunning_overdue_amount": "overdue",
+        "dunning_oldest_due_date": "oldest",
+    }
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        column = self._dunning_sortable.get(field_name)
+        if not column:
+            return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        # One aggregate of the open invoices, joined by commercial partner (a
+        # contact sorts with its company, whose figures it shows).
+        self.env["dunning.report.mixin"]._dunning_no_jit()
+        self.env.flush_all()
+        today = self.env["account.move"]._dunning_today()
+        figures = query.make_alias(alias, "dunning_cockpit")
+        query.add_join(
+            "LEFT JOIN",
+            figures,
+            SQL(
+                """(SELECT m.commercial_partner_id AS partner_id,
+                           SUM(m.amount_residual_signed)
+                               FILTER (WHERE m.invoice_date_due < %s) AS overdue,
+                           MIN(m.invoice_date_due) AS oldest
+                      FROM account_move m
+                     WHERE %s
+                     GROUP BY m.commercial_partner_id)""",
+                today,
+                self._dunning_open_where(),
+            ),
+            SQL(
+                "%s = %s",
+                SQL.identifier(figures, "partner_id"),
+                SQL.identifier(alias, "commercial_partner_id"),
+            ),
+        )
+        value = SQL.identifier(figures, column)
+        if column == "overdue":
+            value = SQL("COALESCE(%s, 0)", value)
+        return SQL("%s %s %s", value, direction, nulls)
+
+    # The filters of the cockpit: SQL subqueries run by the search itself (no
+    # figure computed in Python). As the columns, they match the commercial
+    # partners (a company, an individual), not their contacts.
 
     def _search_dunning_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
@@ -331,14 +407,26 @@ class ResPartner(models.Model):
         values = {value} if isinstance(value, str) or not value else set(value)
         if not value:
             values = {"nothing_due"}
-        figures = self._dunning_cockpit_figures()
-        matching = [pid for pid, vals in figures.items() if vals["status"] in values]
+        self.env["dunning.report.mixin"]._dunning_no_jit()
+        self.env.flush_all()
+        # Partners of each status: having an invoice of its condition, and none
+        # of the statuses before it (semi- and anti-joins, no figure added up).
+        conditions = self._dunning_status_conditions()
+        conditions["waiting"] = None  # any open invoice
+        before = []
+        domains = []
+        for status, condition in conditions.items():
+            if status in values:
+                domains.append(
+                    [
+                        ("id", "in", self._dunning_open_partners_sql(condition)),
+                        *[("id", "not in", sql) for sql in before],
+                    ]
+                )
+            before.append(self._dunning_open_partners_sql(condition))
         if "nothing_due" in values:
-            # Customers with no open invoice: all but those with other statuses.
-            others = [pid for pid, vals in figures.items() if vals["status"] not in values]
-            domain = [("id", "not in", others)]
-        else:
-            domain = [("id", "in", matching)]
+            domains.append([("id", "not in", self._dunning_open_partners_sql())])
+        domain = expression.OR(domains) if domains else expression.FALSE_DOMAIN
         if operator in ("!=", "not in"):
             domain = ["!", *domain]
         return domain
@@ -348,17 +436,41 @@ class ResPartner(models.Model):
             raise UserError(self.env._("Unsupported search on the overdue amount."))
         compare = SEARCH_OPERATORS[operator]
         value = value or 0.0
-        figures = self._dunning_cockpit_figures()
-        if compare(0.0, value):
-            # Customers without overdue invoices match: exclude those that do not.
+        self.env["dunning.report.mixin"]._dunning_no_jit()
+        self.env.flush_all()
+        today = self.env["account.move"]._dunning_today()
+
+        def overdue_partners(condition):
+            return SQL(
+                """(SELECT m.commercial_partner_id FROM account_move m
+                     WHERE %s AND m.invoice_date_due < %s
+                     GROUP BY m.commercial_partner_id
+                    HAVING %s)""",
+                self._dunning_open_where(),
+                today,
+                condition,
+            )
+
+        if operator == ">" and not value:
+            # The "Overdue" filter: an invoice left to pay past its due date (each
+            # counts for a positive amount), found without adding them up.
             return [
                 (
                     "id",
-                    "not in",
-                    [p for p, v in figures.items() if not compare(v["overdue"], value)],
+                    "in",
+                    self._dunning_open_partners_sql(
+                        SQL(
+                            "m.invoice_date_due < %s AND m.amount_residual_signed > 0",
+                            today,
+                        )
+                    ),
                 )
             ]
-        return [("id", "in", [p for p, v in figures.items() if compare(v["overdue"], value)])]
+        total = SQL("SUM(m.amount_residual_signed) %s %s", SQL(operator), value)
+        if compare(0.0, value):
+            # Customers without overdue invoices match: exclude those that do not.
+            return [("id", "not in", overdue_partners(SQL("NOT (%s)", total)))]
+        return [("id", "in", overdue_partners(total))]
 
     def action_dunning_remind_now(self):
         """Create now the reminders of these customers, as the daily run would."""
@@ -461,11 +573,16 @@ class ResPartner(models.Model):
                 )
             )
         for customer in customers:
+            # The accountant is the author; the sender is the template's (the
+            # company's address, else the accountant's). Given an author alone,
+            # the composer leaves the sender empty and the email cannot go.
+            email_from = template._render_field("email_from", customer.ids)[customer.id]
             customer.sudo().message_post_with_source(
                 template,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 author_id=self.env.user.partner_id.id,
+                email_from=email_from or self.env.user.email_formatted,
             )
         return {
             "type": "ir.actions.client",

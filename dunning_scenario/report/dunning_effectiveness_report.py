@@ -100,6 +100,10 @@ class DunningEffectivenessReport(models.Model):
             )
 
         amount = SQL("line.amount_residual_company")
+        # No window function nor aggregate at the top of the query: PostgreSQL
+        # can then merge it into the ORM's and drop the LEFT JOINs whose columns
+        # a read_group does not ask for (the first line of each reminder, the
+        # first reminder of each invoice: one aggregate over every line each).
         return SQL(
             """
             SELECT line.id * 8 + channel.sequence AS id,
@@ -112,8 +116,7 @@ class DunningEffectivenessReport(models.Model):
                    r.level_id,
                    channel.name AS channel,
                    r.date,
-                   CASE WHEN line.id = MIN(line.id) OVER (PARTITION BY r.id)
-                        THEN 1 ELSE 0 END AS reminder_count,
+                   CASE WHEN line.id = first_line.id THEN 1 ELSE 0 END AS reminder_count,
                    1 AS invoice_count,
                    %(amount)s AS amount_reminded,
                    %(amount_7)s AS amount_paid_7,
@@ -129,12 +132,17 @@ class DunningEffectivenessReport(models.Model):
                              AND r.date = first_sent.date
                         THEN (m.dunning_paid_date - first_sent.date)::float END
                        AS days_to_payment
-              FROM dunning_reminder r
-              JOIN res_company company ON company.id = r.company_id
-              JOIN dunning_reminder_line line
-                ON line.reminder_id = r.id AND line.kind = 'level'
+              FROM dunning_reminder_line line
+              JOIN dunning_reminder r ON r.id = line.reminder_id
               JOIN account_move m ON m.id = line.move_id
-              JOIN (
+         LEFT JOIN res_company company ON company.id = r.company_id
+         LEFT JOIN (
+                    SELECT reminder_id, MIN(id) AS id
+                      FROM dunning_reminder_line
+                     WHERE kind = 'level'
+                     GROUP BY reminder_id
+                   ) first_line ON first_line.reminder_id = line.reminder_id
+         LEFT JOIN (
                     SELECT first_line.move_id, MIN(first_reminder.date) AS date
                       FROM dunning_reminder_line first_line
                       JOIN dunning_reminder first_reminder
@@ -149,7 +157,7 @@ class DunningEffectivenessReport(models.Model):
                            (4, 'call', r.call_status = 'done'),
                            (5, 'manual', r.reminded_by = 'mark')
                    ) channel (sequence, name, used)
-             WHERE r.state = 'sent' AND channel.used
+             WHERE line.kind = 'level' AND r.state = 'sent' AND channel.used
             """,
             amount=amount,
             amount_7=paid_within(7, amount, 0),
@@ -159,3 +167,11 @@ class DunningEffectivenessReport(models.Model):
             share_15=paid_within(15, 100.0, 0.0),
             share_30=paid_within(30, 100.0, 0.0),
         )
+
+    def _read_group_select(self, aggregate_spec, query):
+        # Reminders sent, grouped: each reminder once in a group, whatever the
+        # number of its invoices and channels there (not the sum of the rows,
+        # which needs the first line of every reminder).
+        if aggregate_spec == "reminder_count:sum":
+            return SQL("COUNT(DISTINCT %s)", self._field_to_sql(self._table, "reminder_id", query))
+        return super()._read_group_select(aggregate_spec, query)

@@ -64,12 +64,7 @@ class DunningPaymentDelayReport(models.Model):
     @property
     def _table_query(self):
         self._dunning_no_jit()
-        paid_where = SQL(
-            """m.move_type = 'out_invoice'
-               AND m.state = 'posted'
-               AND m.payment_state IN ('paid', 'in_payment')
-               AND m.dunning_paid_date IS NOT NULL"""
-        )
+        profile_columns, profile_joins = self._dunning_profile_sql()
         return SQL(
             """
             SELECT m.id AS id,
@@ -77,9 +72,7 @@ class DunningPaymentDelayReport(models.Model):
                    m.commercial_partner_id AS partner_id,
                    m.company_id,
                    company.currency_id,
-                   profile.category_id,
-                   profile.scenario_id,
-                   profile.user_id,
+                   %(profile_columns)s,
                    m.invoice_date_due AS date_due,
                    m.dunning_paid_date AS date,
                    1 AS invoice_count,
@@ -90,22 +83,13 @@ class DunningPaymentDelayReport(models.Model):
                    COALESCE(m.dunning_days_late_paid, 0) * m.amount_total_signed
                        AS days_late_amount
               FROM account_move m
-              JOIN res_company company ON company.id = m.company_id
-         LEFT JOIN (%(profile)s) profile
-                ON profile.partner_id = m.commercial_partner_id
-               AND profile.company_id = m.company_id
-             WHERE %(paid_where)s
+         LEFT JOIN res_company company ON company.id = m.company_id
+                   %(profile_joins)s
+             WHERE m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state IN ('paid', 'in_payment')
+               AND m.dunning_paid_date IS NOT NULL
             """,
-            paid_where=paid_where,
-            profile=self._dunning_profile_sql(
-                SQL(
-                    "SELECT DISTINCT m.commercial_partner_id AS partner_id, m.company_id "
-                    "FROM account_move m WHERE %s",
-                    paid_where,
-                )
-            ),
+            profile_columns=profile_columns,
+            profile_joins=profile_joins,
         )
-
-    def action_open_partner(self):
-        self.ensure_one()
-        return self.partner_id._get_records_action()

@@ -95,13 +95,7 @@ class DunningReceivableReport(models.Model):
                 bound,
             )
 
-        open_where = SQL(
-            """m.move_type = 'out_invoice'
-               AND m.state = 'posted'
-               AND m.payment_state NOT IN %s
-               AND m.amount_residual > 0""",
-            PAID_STATES,
-        )
+        profile_columns, profile_joins = self._dunning_profile_sql()
         return SQL(
             """
             SELECT m.id AS id,
@@ -109,9 +103,7 @@ class DunningReceivableReport(models.Model):
                    m.commercial_partner_id AS partner_id,
                    m.company_id,
                    company.currency_id,
-                   profile.category_id,
-                   profile.scenario_id,
-                   profile.user_id,
+                   %(profile_columns)s,
                    m.dunning_level_id AS level_id,
                    m.dunning_state,
                    m.invoice_date,
@@ -134,20 +126,16 @@ class DunningReceivableReport(models.Model):
                    %(b_91_120)s AS amount_91_120,
                    %(b_120)s AS amount_120_plus
               FROM account_move m
-              JOIN res_company company ON company.id = m.company_id
-         LEFT JOIN (%(profile)s) profile
-                ON profile.partner_id = m.commercial_partner_id
-               AND profile.company_id = m.company_id
-             WHERE %(open_where)s
+         LEFT JOIN res_company company ON company.id = m.company_id
+                   %(profile_joins)s
+             WHERE m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND m.payment_state NOT IN %(paid_states)s
+               AND m.amount_residual > 0
             """,
-            open_where=open_where,
-            profile=self._dunning_profile_sql(
-                SQL(
-                    "SELECT DISTINCT m.commercial_partner_id AS partner_id, m.company_id "
-                    "FROM account_move m WHERE %s",
-                    open_where,
-                )
-            ),
+            paid_states=PAID_STATES,
+            profile_columns=profile_columns,
+            profile_joins=profile_joins,
             overdue=overdue,
             b_overdue=bucket(1, None),
             b_1_30=bucket(1, 30),
@@ -157,7 +145,17 @@ class DunningReceivableReport(models.Model):
             b_120=bucket(121, None),
         )
 
-    def action_open_partner(self):
-        """Open the customer's cockpit (its form) from a line of the dashboard."""
-        self.ensure_one()
-        return self.partner_id._get_records_action()
+    def _read_group_orderby(self, order, groupby_terms, query):
+        # The aging buckets in the order of the days (not yet due first), not
+        # in the alphabetical order of their codes.
+        if "aging" in groupby_terms:
+            ordinal = SQL(
+                "CASE %s %s END",
+                groupby_terms["aging"],
+                SQL(" ").join(
+                    SQL("WHEN %s THEN %s", code, rank)
+                    for rank, (code, __) in enumerate(AGING_BUCKETS)
+                ),
+            )
+            groupby_terms = dict(groupby_terms, aging=ordinal)
+        return super()._read_group_orderby(order, groupby_terms, query)

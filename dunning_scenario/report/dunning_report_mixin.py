@@ -1,6 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""What the reporting views share: the customer's profile in SQL, and averages
-weighted by an amount in pivot and graph views."""
+"""What the reporting views share: the customer's profile in SQL, averages
+weighted by an amount in pivot and graph views, the way to the customer."""
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -42,48 +42,65 @@ class DunningReportMixin(models.AbstractModel):
         self.env.cr.execute("SET LOCAL jit = off")
 
     @api.model
-    def _dunning_profile_sql(self, pairs):
-        """Profile of customers in companies, as the daily run sees them.
+    def _dunning_profile_sql(self, move="m", company="company"):
+        """Profile of the customer of each invoice, as the daily run sees it.
 
-        :param SQL pairs: query of (partner_id, company_id) rows, commercial
-            partners
-        :return: SQL query of (partner_id, company_id, category_id, scenario_id,
-            user_id): the customer's category that chooses its scenario (the
-            first of its categories linked to a scenario of the company, in
-            scenario order; none when no category is linked to one), its
-            applied scenario (its own, else its
-            categories', else the company's default) and the accountant in charge
-            of its reminders (its dunning responsible, else its salesperson)
+        The view's query names the invoice (account_move) ``move`` and joins its
+        company (res_company) as ``company``. Every join added is a LEFT JOIN on
+        a unique key (a primary key, or the GROUP BY of the categories'
+        subquery): PostgreSQL drops those whose columns a query does not read,
+        so that counting the rows or finding a page of them ordered by the
+        invoice's own columns reads the invoices only.
+
+        :return: (columns, joins): SQL of the columns category_id (the
+            customer's category that chooses its scenario: the first of its
+            categories linked to a scenario of the company, in scenario order;
+            none when no category is linked to one), scenario_id (its own, else
+            its categories', else the company's default) and user_id (the
+            accountant in charge of its reminders: its dunning responsible, else
+            its salesperson); SQL of the joins giving them
         """
-        return SQL(
+        move, company = SQL.identifier(move), SQL.identifier(company)
+        columns = SQL(
+            """profile_category.category_id,
+               COALESCE(own_scenario.id, profile_category.scenario_id, default_scenario.id)
+                   AS scenario_id,
+               COALESCE(customer.dunning_responsible_id, customer.user_id) AS user_id""",
+        )
+        joins = SQL(
             """
-            SELECT pairs.partner_id, pairs.company_id,
-                   main_cat.category_id,
-                   COALESCE(own.id, main_cat.scenario_id, (
-                       SELECT dflt.id
-                         FROM res_company company
-                         JOIN dunning_scenario dflt
-                           ON dflt.id = company.dunning_default_scenario_id AND dflt.active
-                        WHERE company.id = pairs.company_id
-                   )) AS scenario_id,
-                   COALESCE(partner.dunning_responsible_id, partner.user_id) AS user_id
-              FROM (%(pairs)s) pairs
-              JOIN res_partner partner ON partner.id = pairs.partner_id
-         LEFT JOIN dunning_scenario own
-                ON own.id = (partner.dunning_scenario_id ->> pairs.company_id::text)::int
-               AND own.company_id = pairs.company_id AND own.active
-         LEFT JOIN LATERAL (
-                SELECT rel.category_id, scenario.id AS scenario_id
+         LEFT JOIN res_partner customer ON customer.id = %(move)s.commercial_partner_id
+         LEFT JOIN dunning_scenario own_scenario
+                ON own_scenario.id = (customer.dunning_scenario_id
+                                      ->> %(move)s.company_id::text)::int
+               AND own_scenario.company_id = %(move)s.company_id AND own_scenario.active
+         LEFT JOIN dunning_scenario default_scenario
+                ON default_scenario.id = %(company)s.dunning_default_scenario_id
+               AND default_scenario.active
+         LEFT JOIN (
+                SELECT rel.partner_id, scenario.company_id,
+                       (ARRAY_AGG(rel.category_id
+                                  ORDER BY scenario.sequence, scenario.id, rel.category_id))[1]
+                           AS category_id,
+                       (ARRAY_AGG(scenario.id
+                                  ORDER BY scenario.sequence, scenario.id, rel.category_id))[1]
+                           AS scenario_id
                   FROM res_partner_res_partner_category_rel rel
                   JOIN dunning_scenario_partner_category_rel scenario_rel
                     ON scenario_rel.category_id = rel.category_id
                   JOIN dunning_scenario scenario
-                    ON scenario.id = scenario_rel.scenario_id
-                   AND scenario.company_id = pairs.company_id AND scenario.active
-                 WHERE rel.partner_id = pairs.partner_id
-              ORDER BY scenario.sequence, scenario.id, rel.category_id
-                 LIMIT 1
-               ) main_cat ON TRUE
+                    ON scenario.id = scenario_rel.scenario_id AND scenario.active
+                 GROUP BY rel.partner_id, scenario.company_id
+               ) profile_category
+                ON profile_category.partner_id = %(move)s.commercial_partner_id
+               AND profile_category.company_id = %(move)s.company_id
             """,
-            pairs=pairs,
+            move=move,
+            company=company,
         )
+        return columns, joins
+
+    def action_open_partner(self):
+        """Open the customer's cockpit (its form) from a line of a report."""
+        self.ensure_one()
+        return self.partner_id._get_records_action()

@@ -1,6 +1,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Reporting on a known ledger: every figure asserted to the unit."""
 
+from odoo import Command
 from odoo.tests import tagged
 
 from ..hooks import fill_payment_delays
@@ -85,6 +86,34 @@ class TestReceivableDashboard(DunningCommon):
         self.assertEqual(self._buckets(total), [150.0, 500.0, 900.0, 1300.0, 1550.0, 900.0])
         self.assertEqual(total["amount_residual"], 5300.0)
         self.assertEqual(total["invoice_count"], 11)
+
+    def test_aging_groups_in_the_order_of_the_days(self):
+        groups = self._groups(["aging"])
+        self.assertEqual(
+            [group["aging"] for group in groups],
+            ["not_due", "1_30", "31_60", "61_90", "91_120", "120_plus"],
+        )
+        self.assertEqual(
+            [group["amount_residual"] for group in groups],
+            [150.0, 500.0, 900.0, 1300.0, 1550.0, 900.0],
+        )
+
+    def test_only_the_selected_companies(self):
+        """Amounts in company currency: another company's invoices, in its own
+        currency, are never added to the selected company's."""
+        other = self.setup_other_company(name="Other Company")["company"]
+        self._create_invoice(self.acme, "2026-03-01", 7000.0, company=other)
+        self.accountant.company_ids = [Command.link(other.id)]
+        Report = self.env["dunning.receivable.report"].with_user(self.accountant)
+        with self._frozen(TODAY):
+            (total,) = Report.with_context(allowed_company_ids=self.company.ids).read_group(
+                [], ["amount_residual"], []
+            )
+            (both,) = Report.with_context(
+                allowed_company_ids=[self.company.id, other.id]
+            ).read_group([("company_id", "=", other.id)], ["amount_residual"], [])
+        self.assertEqual(total["amount_residual"], 5300.0)
+        self.assertEqual(both["amount_residual"], 7000.0)
 
     def test_each_row_is_an_invoice_with_its_bucket(self):
         Report = self.env["dunning.receivable.report"].with_user(self.accountant)

@@ -5,6 +5,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
+from ..models.res_partner import DUNNING_STATUSES, SEARCH_OPERATORS
 from .common import DunningCommon
 
 TODAY = "2026-03-15"
@@ -126,6 +127,116 @@ class TestCustomerCockpit(DunningCommon):
     def test_excluded_customer_is_paused(self):
         self.reminded.dunning_excluded = True
         self.assertEqual(self._cockpit(self.reminded)["Cockpit Reminded"][0], "paused")
+
+    def test_filters_match_the_columns(self):
+        """The cockpit's filters are SQL subqueries: they find exactly the
+        customers whose columns show the value searched, for every status and
+        operator, one status per customer (the first that applies)."""
+        self._run_and_mark("2026-03-13")
+        self._run(TODAY)
+        self.reminded.dunning_excluded = True  # paused, although planned
+        cockpit = self._cockpit(self.customers)
+        self.assertEqual(
+            {name: values[0] for name, values in cockpit.items()},
+            {
+                "Cockpit Nothing": "nothing_due",
+                "Cockpit Waiting": "waiting",
+                "Cockpit Reminded": "paused",
+                "Cockpit To Act": "to_act",
+                "Cockpit Paused": "paused",
+                "Cockpit Litigation": "litigation",
+            },
+        )
+        Partner = self.env["res.partner"].with_user(self.accountant)
+        statuses = [status for status, __ in DUNNING_STATUSES]
+
+        def search(domain):
+            with self._frozen(TODAY):
+                found = Partner.search([("id", "in", self.customers.ids), *domain])
+            return sorted(found.mapped("name"))
+
+        def expected(test):
+            return sorted(name for name, values in cockpit.items() if test(values))
+
+        for status in statuses:
+            for operator, test in [
+                ("=", lambda values, s=status: values[0] == s),
+                ("!=", lambda values, s=status: values[0] != s),
+            ]:
+                self.assertEqual(
+                    search([("dunning_status", operator, status)]),
+                    expected(test),
+                    f"dunning_status {operator} {status}",
+                )
+        for chosen in [("to_act", "paused"), ("nothing_due", "litigation"), ("waiting",)]:
+            self.assertEqual(
+                search([("dunning_status", "in", list(chosen))]),
+                expected(lambda values, c=chosen: values[0] in c),
+            )
+            self.assertEqual(
+                search([("dunning_status", "not in", list(chosen))]),
+                expected(lambda values, c=chosen: values[0] not in c),
+            )
+        for operator, compare in SEARCH_OPERATORS.items():
+            for amount in (0.0, 1000.0, 2500.0):
+                self.assertEqual(
+                    search([("dunning_overdue_amount", operator, amount)]),
+                    expected(lambda values, c=compare, a=amount: c(values[1], a)),
+                    f"dunning_overdue_amount {operator} {amount}",
+                )
+
+    def test_sorted_on_the_figures(self):
+        self._run(TODAY)
+        Partner = self.env["res.partner"].with_user(self.accountant)
+        fields_info = Partner.fields_get(["dunning_overdue_amount", "dunning_oldest_due_date"])
+        self.assertTrue(all(info["sortable"] for info in fields_info.values()))
+        with self._frozen(TODAY):
+            by_overdue = Partner.search(
+                [("id", "in", self.customers.ids)], order="dunning_overdue_amount desc, name"
+            )
+            by_oldest = Partner.search(
+                [("id", "in", self.customers.ids), ("dunning_status", "!=", "nothing_due")],
+                order="dunning_oldest_due_date, name",
+            )
+        self.assertEqual(
+            by_overdue.mapped("name"),
+            [
+                "Cockpit Litigation",  # 4,000
+                "Cockpit Paused",  # 3,000
+                "Cockpit Reminded",  # 2,000
+                "Cockpit To Act",  # 1,000
+                "Cockpit Nothing",
+                "Cockpit Waiting",
+            ],
+        )
+        self.assertEqual(
+            by_oldest.mapped("name"),
+            [
+                "Cockpit Litigation",  # 1 December 2025
+                "Cockpit Paused",  # 1 February
+                "Cockpit Reminded",  # 25 February
+                "Cockpit To Act",  # 28 February
+                "Cockpit Waiting",  # 30 April
+            ],
+        )
+
+    def test_filters_in_one_query_each(self):
+        """A filter of the cockpit is one query, whatever the number of
+        customers: no figure computed in Python for all of them."""
+        self._run(TODAY)
+        Partner = self.env["res.partner"].with_user(self.accountant)
+        self.env.flush_all()
+        for domain in (
+            [("dunning_status", "!=", "nothing_due")],
+            [("dunning_status", "=", "to_act")],
+            [("dunning_overdue_amount", ">", 0)],
+            [("dunning_overdue_amount", ">=", 1500)],
+        ):
+            with self._frozen(TODAY):
+                Partner.search(domain)  # record rules and caches warm
+                # The search, and turning PostgreSQL's JIT compiler off.
+                with self.assertQueryCount(2):
+                    Partner.search(domain)
 
 
 @tagged("post_install", "-at_install")

@@ -123,6 +123,8 @@ class TestStatement(DunningCommon):
             ).action_dunning_send_statement()
         message = self.acme.message_ids[0]
         self.assertEqual(message.author_id, self.accountant.partner_id)
+        # The company has no address of its own here: the accountant's.
+        self.assertEqual(message.email_from, self.accountant.email_formatted)
         self.assertIn("relevé de compte", message.subject)
         self.assertEqual(message.attachment_ids.mapped("mimetype"), ["application/pdf"])
         self.assertEqual(message.attachment_ids.name, "Relevé de compte - Acme Industries.pdf")
