@@ -12,7 +12,7 @@ from odoo.tools.pdf import merge_pdf
 
 from .dunning_reminder import CHANNELS, SMS_PLAIN_SPACES
 from .dunning_run import DB_ERRORS_TO_PROPAGATE
-from .mail_template import qweb_compile_once
+from .mail_template import html_sanitize_once, qweb_compile_once
 
 _logger = logging.getLogger(__name__)
 
@@ -1093,6 +1093,12 @@ class DunningReminder(models.Model):
     @api.model
     def _dunning_send_chunk(self, chunk, progress):
         """Send a chunk of reminders automatically, checked again just before."""
+        # The HTML of the chunk's messages and notes, sanitized once each.
+        with html_sanitize_once():
+            self._dunning_send_chunk_sanitized(chunk, progress)
+
+    @api.model
+    def _dunning_send_chunk_sanitized(self, chunk, progress):
         # Check again, just before sending, that something is really owed.
         chunk = chunk._dunning_refresh()
         for reminder in chunk:
