@@ -29,7 +29,11 @@ _sanitized = contextvars.ContextVar("dunning_html_sanitized", default=None)
 @contextlib.contextmanager
 def qweb_compile_once():
     """Inside, ir.qweb compiles each raw template (an element, as the mail
-    templates' bodies are rendered) once per rendering context."""
+    templates' bodies are rendered) once per rendering context. Nested: the
+    outermost one keeps the compiled templates (a batch of chunks)."""
+    if _compiled.get() is not None:
+        yield
+        return
     token = _compiled.set({})
     try:
         yield
