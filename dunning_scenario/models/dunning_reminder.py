@@ -515,9 +515,25 @@ class DunningReminder(models.Model):
             reminder.letter_address_complete = not reminder._dunning_get_letter_address_missing()
 
     def _compute_payment_means(self):
+        # A company with no payment provider enabled offers no online payment:
+        # looked up once per company rather than per reminder.
+        providers = {}
         for reminder in self:
             reminder.bank_account_id = reminder._get_dunning_bank_account()
-            reminder.can_pay_online = reminder._dunning_can_pay_online()
+            company = reminder.company_id
+            if company not in providers:
+                providers[company] = "payment.provider" in self.env and bool(
+                    self.env["payment.provider"]
+                    .sudo()
+                    .search_count(
+                        [
+                            *self.env["payment.provider"]._check_company_domain(company.id),
+                            ("state", "in", ["enabled", "test"]),
+                        ],
+                        limit=1,
+                    )
+                )
+            reminder.can_pay_online = providers[company] and reminder._dunning_can_pay_online()
 
     @api.model
     def _get_dunning_by_short_code(self, code):
@@ -829,6 +845,17 @@ class DunningReminder(models.Model):
         self.line_ids.move_line_id.invalidate_recordset(
             ["reconciled", "amount_residual", "amount_residual_currency"]
         )
+        # What the loop below reads, read for all the reminders at once.
+        self.line_ids.move_id.fetch(
+            [
+                "payment_state",
+                "amount_residual",
+                "currency_id",
+                "dunning_pause_reason",
+                "dunning_excluded",
+            ]
+        )
+        self.partner_id.fetch(["dunning_excluded"])
         new_credits = self._dunning_get_new_credit_lines()
         invoice_bodies, partner_bodies = {}, defaultdict(list)
         for reminder in self:

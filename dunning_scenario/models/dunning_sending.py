@@ -12,7 +12,7 @@ from odoo.tools.pdf import merge_pdf
 
 from .dunning_reminder import CHANNELS, SMS_PLAIN_SPACES
 from .dunning_run import DB_ERRORS_TO_PROPAGATE
-from .mail_template import qweb_compile_once
+from .mail_template import html_sanitize_once, qweb_compile_once
 
 _logger = logging.getLogger(__name__)
 
@@ -155,10 +155,17 @@ class DunningReminder(models.Model):
                 ._dunning_render_letters()
             )
         for reminder in self:
+            proof = {}
             results = reminder._dunning_run_channels(
-                requested[reminder], rendered=rendered, blacklist=blacklist, letters=letters
+                requested[reminder],
+                rendered=rendered,
+                blacklist=blacklist,
+                letters=letters,
+                proof=proof,
             )
             vals = reminder._prepare_dunning_channel_vals(results, reset=channels is None)
+            # The email's message, written with its status (one update).
+            vals.update(proof)
             reminder._dunning_write_proof(vals)
             queued = queued or any(
                 results.get(channel, (False,))[0] for channel in ("email", "sms")
@@ -201,7 +208,9 @@ class DunningReminder(models.Model):
             self._dunning_wake_queues()
         return unsent
 
-    def _dunning_run_channels(self, requested, rendered=None, blacklist=None, letters=None):
+    def _dunning_run_channels(
+        self, requested, rendered=None, blacklist=None, letters=None, proof=None
+    ):
         """Run the ``requested`` channels of this reminder. A customer no email
         can reach gets a letter instead.
 
@@ -211,6 +220,8 @@ class DunningReminder(models.Model):
         :param blacklist: see ``_dunning_check_email_recipient``
         :param letters: {reminder id: its letter's PDF}, rendered beforehand
             (see ``_dunning_render_letters``); else rendered when sent
+        :param proof: dict to fill with the email's message (see
+            ``_dunning_send_email``) rather than writing it at once
         :return: {channel: (True, what was done) or (False, why it failed)}
         """
         self.ensure_one()
@@ -232,6 +243,7 @@ class DunningReminder(models.Model):
                     results[channel] = (False, problem)
                     continue
                 kwargs["rendered"] = (rendered or {}).get(self.id)
+                kwargs["proof"] = proof
             elif channel == "letter":
                 kwargs["pdf"] = (letters or {}).get(self.id)
             results[channel] = self._dunning_run_channel(channel, **kwargs)
@@ -468,13 +480,15 @@ class DunningReminder(models.Model):
             },
         }
 
-    def _dunning_send_email(self, rendered=None):
+    def _dunning_send_email(self, rendered=None, proof=None):
         """Post the level's email on the reminder: the customer gets it through
         the mail queue, and the responsible follows the reminder to get the
         replies. The email status then follows the email's delivery.
 
         :param rendered: this reminder's email as rendered with others (see
             ``_dunning_render_emails``), else rendered here
+        :param proof: dict in which to leave the email's message for the
+            caller to write with the channel's status; else written here
         """
         self.ensure_one()
         template = self.level_id.mail_template_id
@@ -508,7 +522,10 @@ class DunningReminder(models.Model):
         )
         if failed:
             raise UserError(self._dunning_get_delivery_failure("email", failed[0]))
-        self._dunning_write_proof({"email_message_id": message.id})
+        if proof is not None:
+            proof["email_message_id"] = message.id
+        else:
+            self._dunning_write_proof({"email_message_id": message.id})
         if self.user_id:
             # After posting: the responsible gets the customer's replies, not a
             # copy of every reminder.
@@ -1056,7 +1073,6 @@ class DunningReminder(models.Model):
         companies = self._dunning_companies_in_sending_window(companies)
         started = time.monotonic()
         to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
-        done = 0
         # By chunks: one refresh (one search of new credits), one rendering of
         # each email template and one chatter write per chunk rather than per
         # reminder. The chunks grow (1, 2, 4...) while they fit in the time
@@ -1064,6 +1080,18 @@ class DunningReminder(models.Model):
         # of emails fast), so that the budget is checked often enough. A chunk
         # that fails is sent again one reminder at a time, so that one bad
         # reminder stops nothing.
+        # The email templates' bodies, compiled once for the whole batch.
+        with qweb_compile_once():
+            done = self._dunning_send_chunks(to_send, progress, started, budget)
+        if done:
+            self._dunning_wake_queues()
+        return done, self._dunning_to_send_count(companies)
+
+    @api.model
+    def _dunning_send_chunks(self, to_send, progress, started, budget):
+        """Send ``to_send`` by chunks until the time ``budget`` (seconds since
+        ``started``) is spent. :return: how many reminders were tried"""
+        done = 0
         chunk_size = 1
         while done < len(to_send):
             elapsed = time.monotonic() - started
@@ -1076,9 +1104,7 @@ class DunningReminder(models.Model):
             pace = (time.monotonic() - chunk_started) / len(chunk)
             left = budget - (time.monotonic() - started)
             chunk_size = self._dunning_next_chunk_size(len(chunk), pace, left)
-        if done:
-            self._dunning_wake_queues()
-        return done, self._dunning_to_send_count(companies)
+        return done
 
     @api.model
     def _dunning_next_chunk_size(self, previous, pace, left):
@@ -1093,6 +1119,12 @@ class DunningReminder(models.Model):
     @api.model
     def _dunning_send_chunk(self, chunk, progress):
         """Send a chunk of reminders automatically, checked again just before."""
+        # The HTML of the chunk's messages and notes, sanitized once each.
+        with html_sanitize_once():
+            self._dunning_send_chunk_sanitized(chunk, progress)
+
+    @api.model
+    def _dunning_send_chunk_sanitized(self, chunk, progress):
         # Check again, just before sending, that something is really owed.
         chunk = chunk._dunning_refresh()
         for reminder in chunk:
