@@ -124,7 +124,7 @@ class DunningReminder(models.Model):
         the day the customer received the notice: the invoices it claimed get it
         as their receipt date, unless one was already recorded (a consumer's
         legal interest runs from it)."""
-        super()._dunning_record_letter_ack(ack_date)
+        result = super()._dunning_record_letter_ack(ack_date)
         for reminder in self.filtered("level_id.is_formal_notice"):
             moves = reminder.line_ids.filtered(
                 lambda line: line.kind in ("level", "overdue")
@@ -134,6 +134,7 @@ class DunningReminder(models.Model):
                 and not move.dunning_formal_notice_ack_date
             )
             moves.write({"dunning_formal_notice_ack_date": ack_date})
+        return result
 
     @api.model
     def _dunning_get_paid_late_lines(self, partner_ids, companies):

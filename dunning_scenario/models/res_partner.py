@@ -91,7 +91,6 @@ class ResPartner(models.Model):
     )
     dunning_status = fields.Selection(
         DUNNING_STATUSES,
-        string="Dunning Status",
         compute="_compute_dunning_cockpit",
         search="_search_dunning_status",
         help="In litigation: an open invoice reached the litigation level. To act on: a "

@@ -35,7 +35,6 @@ class DunningDsoReport(models.Model):
         "current month).",
     )
     sales = fields.Monetary(
-        string="Sales",
         readonly=True,
         help="Customer invoices minus credit notes of the month, taxes included.",
     )
