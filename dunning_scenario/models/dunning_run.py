@@ -26,6 +26,9 @@ _logger = logging.getLogger(__name__)
 DB_ERRORS_TO_PROPAGATE = (psycopg2.OperationalError, psycopg2.errors.InFailedSqlTransaction)
 # Minutes before the daily run is tried again after such a conflict.
 RETRY_MINUTES = 5
+# A pass over at least this many customers refreshes the statistics of the
+# tables it wrote.
+ANALYZE_MIN_CUSTOMERS = 100
 
 
 class DunningRun(models.Model):
@@ -319,6 +322,13 @@ class DunningReminder(models.Model):
                 # End of the pass: did customers before the last key become due
                 # meanwhile (schedule reset, invoice resumed)? Then a new pass.
                 more = bool(self._dunning_select_partners(companies, today, 1))
+            if not more and (after or len(keys) >= ANALYZE_MIN_CUSTOMERS):
+                # A pass that wrote many rows ends with fresh statistics of the
+                # tables it wrote, so that the lists opened right after it (To
+                # remind, the customers' dunning status) are planned on them
+                # rather than on those of the day before (autovacuum would only
+                # catch up a minute or so later).
+                self.env.cr.execute("ANALYZE account_move, dunning_reminder, dunning_reminder_line")
             return len(keys), int(more) + self._dunning_to_send_count(
                 self._dunning_companies_in_sending_window(companies)
             )
