@@ -514,7 +514,6 @@ class DunningReminderLine(models.Model):
         copy=False,
     )
 
-    @api.depends("kind")
     @api.depends("move_id.payment_state", "move_id.dunning_paid_date")
     def _compute_move_paid_date(self):
         for line in self:
@@ -522,6 +521,7 @@ class DunningReminderLine(models.Model):
             paid = move.payment_state in ("paid", "in_payment")
             line.move_paid_date = move.dunning_paid_date if paid else False
 
+    @api.depends("kind")
     def _compute_kind_sequence(self):
         order = {"level": 1, "overdue": 2, "credit": 3}
         for line in self:

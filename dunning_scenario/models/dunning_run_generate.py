@@ -41,6 +41,7 @@ REMINDER_COMPUTED = {
     "amount_claimed",
     "penalty_missing_rate",
     "has_channel_error",
+    "dunning_channels_done",
 }
 KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
 
@@ -658,8 +659,18 @@ class DunningReminder(models.Model):
                 )
                 rows.append(line)
         Line = self.env["dunning.reminder.line"]
+        # move_paid_date left empty: the lines are of invoices still to pay
+        # (credits never have one).
         self._dunning_insert_rows(
-            Line, rows, {"company_id", "company_currency_id", "kind_sequence", *EMPTY_PENALTY}
+            Line,
+            rows,
+            {
+                "company_id",
+                "company_currency_id",
+                "kind_sequence",
+                "move_paid_date",
+                *EMPTY_PENALTY,
+            },
         )
         # What the ORM holds of the invoices, customers and reminders (and
         # computed from them, such as an invoice's reminders) is stale.
@@ -793,6 +804,7 @@ class DunningReminder(models.Model):
             "amount_claimed": amount(total if show_penalties[vals["level_id"]] else amount_net),
             "penalty_missing_rate": any(line["penalty_error"] for line in debit_lines),
             "has_channel_error": False,
+            "dunning_channels_done": 0,  # no channel went out yet
         }
 
     @api.model

@@ -107,7 +107,10 @@ class DunningReminder(models.Model):
     # For the effectiveness report: the channels that reached the customer, one
     # bit each (see CHANNEL_BITS), read there without unfolding every status.
     dunning_channels_done = fields.Integer(
-        compute="_compute_dunning_channels_done", store=True, precompute=True
+        string="Channels Done (Bit Mask)",
+        compute="_compute_dunning_channels_done",
+        store=True,
+        precompute=True,
     )
 
     @api.depends("email_status", "sms_status", "letter_status", "call_status", "reminded_by")
