@@ -58,7 +58,7 @@ class DunningEffectivenessReport(models.Model):
     date = fields.Date(string="Reminder Date", readonly=True)
     reminder_count = fields.Integer(string="Reminders Sent", readonly=True)
     invoice_count = fields.Integer(string="Reminded Invoices", readonly=True)
-    amount_reminded = fields.Monetary(string="Amount Reminded", readonly=True)
+    amount_reminded = fields.Monetary(readonly=True)
     amount_paid_7 = fields.Monetary(string="Paid within 7 Days", readonly=True)
     amount_paid_15 = fields.Monetary(string="Paid within 15 Days", readonly=True)
     amount_paid_30 = fields.Monetary(string="Paid within 30 Days", readonly=True)
