@@ -658,9 +658,24 @@ class DunningReminder(models.Model):
                     kind_sequence=KIND_SEQUENCE.get(line["kind"], 9),
                 )
                 rows.append(line)
+        # What _compute_move_paid_date gives (set for the invoices paid late
+        # listed for their penalties), one query for the batch.
+        self.env["account.move"].flush_model(["payment_state", "dunning_paid_date"])
+        paid_on = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT id, dunning_paid_date
+                      FROM account_move
+                     WHERE id = ANY(%s) AND payment_state IN ('paid', 'in_payment')
+                    """,
+                    sorted({row["move_id"] for row in rows if row.get("move_id")}),
+                )
+            )
+        )
+        for row in rows:
+            row["move_paid_date"] = paid_on.get(row.get("move_id"))
         Line = self.env["dunning.reminder.line"]
-        # move_paid_date left empty: the lines are of invoices still to pay
-        # (credits never have one).
         self._dunning_insert_rows(
             Line,
             rows,
