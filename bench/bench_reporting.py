@@ -214,11 +214,22 @@ def simulate_history(cr):
     cr.execute(
         """
         UPDATE dunning_reminder
-           SET state = 'sent', email_status = 'done', date = CURRENT_DATE - id % 60
+           SET state = 'sent', email_status = 'done', date = CURRENT_DATE - id % 60,
+               dunning_channels_done = dunning_channels_done | 1
          WHERE state = 'draft'
         """
     )
     sent = cr.rowcount
+    # What the ORM keeps on the reminder lines for the effectiveness report
+    # (dunning_channels_done above: the email channel's bit).
+    cr.execute(
+        """
+        UPDATE dunning_reminder_line line
+           SET move_paid_date = m.dunning_paid_date
+          FROM account_move m
+         WHERE m.id = line.move_id AND m.payment_state IN ('paid', 'in_payment')
+        """
+    )
     # As autovacuum would after such changes: plans made on the statistics of
     # an unpaid, unsent ledger would be those of another database.
     cr.execute("ANALYZE account_move, dunning_reminder, dunning_reminder_line")

@@ -411,6 +411,11 @@ class DunningReminderLine(models.Model):
     )
     kind_sequence = fields.Integer(compute="_compute_kind_sequence", store=True, precompute=True)
     move_id = fields.Many2one("account.move", string="Document", index=True, ondelete="restrict")
+    # For the effectiveness report, which reads it here instead of joining every
+    # invoice: the day the invoice got paid in full, while it stays paid.
+    move_paid_date = fields.Date(
+        string="Document Paid On", compute="_compute_move_paid_date", store=True, precompute=True
+    )
     move_line_id = fields.Many2one("account.move.line", string="Journal Item", ondelete="set null")
     name = fields.Char(string="Reference", required=True)
     date = fields.Date(string="Document Date")
@@ -508,6 +513,13 @@ class DunningReminderLine(models.Model):
         readonly=True,
         copy=False,
     )
+
+    @api.depends("move_id.payment_state", "move_id.dunning_paid_date")
+    def _compute_move_paid_date(self):
+        for line in self:
+            move = line.move_id
+            paid = move.payment_state in ("paid", "in_payment")
+            line.move_paid_date = move.dunning_paid_date if paid else False
 
     @api.depends("kind")
     def _compute_kind_sequence(self):

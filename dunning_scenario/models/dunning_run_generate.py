@@ -41,6 +41,7 @@ REMINDER_COMPUTED = {
     "amount_claimed",
     "penalty_missing_rate",
     "has_channel_error",
+    "dunning_channels_done",
 }
 KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
 
@@ -657,9 +658,34 @@ class DunningReminder(models.Model):
                     kind_sequence=KIND_SEQUENCE.get(line["kind"], 9),
                 )
                 rows.append(line)
+        # What _compute_move_paid_date gives (set for the invoices paid late
+        # listed for their penalties), one query for the batch.
+        self.env["account.move"].flush_model(["payment_state", "dunning_paid_date"])
+        paid_on = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT id, dunning_paid_date
+                      FROM account_move
+                     WHERE id = ANY(%s) AND payment_state IN ('paid', 'in_payment')
+                    """,
+                    sorted({row["move_id"] for row in rows if row.get("move_id")}),
+                )
+            )
+        )
+        for row in rows:
+            row["move_paid_date"] = paid_on.get(row.get("move_id"))
         Line = self.env["dunning.reminder.line"]
         self._dunning_insert_rows(
-            Line, rows, {"company_id", "company_currency_id", "kind_sequence", *EMPTY_PENALTY}
+            Line,
+            rows,
+            {
+                "company_id",
+                "company_currency_id",
+                "kind_sequence",
+                "move_paid_date",
+                *EMPTY_PENALTY,
+            },
         )
         # What the ORM holds of the invoices, customers and reminders (and
         # computed from them, such as an invoice's reminders) is stale.
@@ -793,6 +819,7 @@ class DunningReminder(models.Model):
             "amount_claimed": amount(total if show_penalties[vals["level_id"]] else amount_net),
             "penalty_missing_rate": any(line["penalty_error"] for line in debit_lines),
             "has_channel_error": False,
+            "dunning_channels_done": 0,  # no channel went out yet
         }
 
     @api.model

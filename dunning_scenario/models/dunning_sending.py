@@ -31,6 +31,8 @@ NOTIFICATION_STATUS = {
     "exception": "error",
     "canceled": "error",
 }
+# The bit of each channel in a reminder's dunning_channels_done.
+CHANNEL_BITS = {"email": 1, "sms": 2, "letter": 4, "call": 8, "manual": 16}
 # Longest provider or bounce text kept in a channel's reason.
 FAILURE_DETAIL_LENGTH = 200
 # The automatic sending goes by chunks of reminders (one refresh, one rendering
@@ -102,6 +104,31 @@ class DunningReminder(models.Model):
         "of receipt.",
     )
     is_formal_notice = fields.Boolean(related="level_id.is_formal_notice")
+    # For the effectiveness report: the channels that reached the customer, one
+    # bit each (see CHANNEL_BITS), read there without unfolding every status.
+    dunning_channels_done = fields.Integer(
+        string="Channels Done (Bit Mask)",
+        compute="_compute_dunning_channels_done",
+        store=True,
+        precompute=True,
+    )
+
+    @api.depends("email_status", "sms_status", "letter_status", "call_status", "reminded_by")
+    def _compute_dunning_channels_done(self):
+        for reminder in self:
+            reminder.dunning_channels_done = sum(
+                bit
+                for channel, bit in CHANNEL_BITS.items()
+                if reminder._dunning_channel_done(channel)
+            )
+
+    def _dunning_channel_done(self, channel):
+        """Whether ``channel`` reached the customer (as the effectiveness report
+        counts it: a letter to post counts, an email in the queue not yet)."""
+        if channel == "manual":
+            return self.reminded_by == "mark"
+        status = self[f"{channel}_status"]
+        return status in ("done", "to_post") if channel == "letter" else status == "done"
 
     # ------------------------------------------------------------------
     # Channels

@@ -2,6 +2,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from ..models.dunning_sending import CHANNEL_BITS
+
 CHANNELS = [
     ("email", "Email"),
     ("sms", "SMS"),
@@ -30,14 +32,15 @@ class DunningEffectivenessReport(models.Model):
             "scenario_id",
             "partner_id",
             "company_id",
-            "reminded_by",
-            "email_status",
-            "sms_status",
-            "letter_status",
-            "call_status",
+            "dunning_channels_done",
         ],
-        "dunning.reminder.line": ["kind", "move_id", "amount_residual_company", "reminder_id"],
-        "account.move": ["payment_state", "dunning_paid_date"],
+        "dunning.reminder.line": [
+            "kind",
+            "move_id",
+            "amount_residual_company",
+            "reminder_id",
+            "move_paid_date",
+        ],
     }
     _dunning_ratio_fields = {
         f"amount_share_{days}": (f"amount_paid_{days}", "amount_reminded", 100)
@@ -55,7 +58,7 @@ class DunningEffectivenessReport(models.Model):
     date = fields.Date(string="Reminder Date", readonly=True)
     reminder_count = fields.Integer(string="Reminders Sent", readonly=True)
     invoice_count = fields.Integer(string="Reminded Invoices", readonly=True)
-    amount_reminded = fields.Monetary(string="Amount Reminded", readonly=True)
+    amount_reminded = fields.Monetary(readonly=True)
     amount_paid_7 = fields.Monetary(string="Paid within 7 Days", readonly=True)
     amount_paid_15 = fields.Monetary(string="Paid within 15 Days", readonly=True)
     amount_paid_30 = fields.Monetary(string="Paid within 30 Days", readonly=True)
@@ -92,14 +95,21 @@ class DunningEffectivenessReport(models.Model):
 
         def paid_within(days, then, otherwise):
             return SQL(
-                "CASE WHEN m.payment_state IN ('paid', 'in_payment') "
-                "AND m.dunning_paid_date <= r.date + %s THEN %s ELSE %s END",
+                "CASE WHEN line.move_paid_date <= r.date + %s THEN %s ELSE %s END",
                 days,
                 then,
                 otherwise,
             )
 
         amount = SQL("line.amount_residual_company")
+        channels = SQL(", ").join(
+            SQL("(%s, %s, %s)", sequence, name, CHANNEL_BITS[name])
+            for sequence, (name, __) in enumerate(CHANNELS, start=1)
+        )
+        # Narrow tables only: the invoice's payment date is kept on its reminder
+        # lines (move_paid_date, set while it is paid in full) and the channels
+        # that reached the customer on the reminder (dunning_channels_done, one
+        # bit each), so no join with the invoices nor per-row status tests.
         # No window function nor aggregate at the top of the query: PostgreSQL
         # can then merge it into the ORM's and drop the LEFT JOINs whose columns
         # a read_group does not ask for (the first line of each reminder, the
@@ -128,13 +138,13 @@ class DunningEffectivenessReport(models.Model):
                    %(share_7)s AS amount_share_7,
                    %(share_15)s AS amount_share_15,
                    %(share_30)s AS amount_share_30,
-                   CASE WHEN m.payment_state IN ('paid', 'in_payment')
-                             AND r.date = first_sent.date
-                        THEN (m.dunning_paid_date - first_sent.date)::float END
+                   CASE WHEN r.date = first_sent.date
+                        THEN (line.move_paid_date - first_sent.date)::float END
                        AS days_to_payment
               FROM dunning_reminder_line line
               JOIN dunning_reminder r ON r.id = line.reminder_id
-              JOIN account_move m ON m.id = line.move_id
+              JOIN (VALUES %(channels)s) channel (sequence, name, bit)
+                ON r.dunning_channels_done & channel.bit <> 0
          LEFT JOIN res_company company ON company.id = r.company_id
          LEFT JOIN (
                     SELECT reminder_id, MIN(id) AS id
@@ -150,14 +160,7 @@ class DunningEffectivenessReport(models.Model):
                      WHERE first_line.kind = 'level' AND first_reminder.state = 'sent'
                      GROUP BY first_line.move_id
                    ) first_sent ON first_sent.move_id = line.move_id
-             CROSS JOIN LATERAL (
-                    VALUES (1, 'email', r.email_status = 'done'),
-                           (2, 'sms', r.sms_status = 'done'),
-                           (3, 'letter', r.letter_status IN ('done', 'to_post')),
-                           (4, 'call', r.call_status = 'done'),
-                           (5, 'manual', r.reminded_by = 'mark')
-                   ) channel (sequence, name, used)
-             WHERE line.kind = 'level' AND r.state = 'sent' AND channel.used
+             WHERE line.kind = 'level' AND r.state = 'sent'
             """,
             amount=amount,
             amount_7=paid_within(7, amount, 0),
@@ -166,6 +169,7 @@ class DunningEffectivenessReport(models.Model):
             share_7=paid_within(7, 100.0, 0.0),
             share_15=paid_within(15, 100.0, 0.0),
             share_30=paid_within(30, 100.0, 0.0),
+            channels=channels,
         )
 
     def _read_group_select(self, aggregate_spec, query):
