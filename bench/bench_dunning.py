@@ -1208,8 +1208,9 @@ def measure_cron(odoo, registry, dbname, cron_id, profile=False, out_dir="/tmp")
         if cr.fetchone()[0] != failures_before:
             raise RuntimeError("the cron job failed (traceback above): no figures")
         cr.execute(
-            "SELECT dunning_state, COUNT(*) FROM account_move "
-            "WHERE move_type = 'out_invoice' AND state = 'posted' GROUP BY dunning_state"
+            "SELECT p.state, COUNT(*) FROM account_move m "
+            "JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id "
+            "WHERE m.move_type = 'out_invoice' AND m.state = 'posted' GROUP BY p.state"
         )
         result["move_states"] = dict(cr.fetchall())
     result["lines_total"] = sum(result["lines"].values())

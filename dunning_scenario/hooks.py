@@ -11,12 +11,9 @@ from odoo.tools import SQL
 # Column name, then its type and default (SQL code, never user input).
 ACCOUNT_MOVE_COLUMNS = [
     ("dunning_level_id", SQL("int4")),
-    ("dunning_next_level_id", SQL("int4")),
+    ("dunning_plan_id", SQL("int4")),
     ("dunning_last_date", SQL("date")),
-    ("dunning_next_date", SQL("date")),
-    ("dunning_checked_date", SQL("date")),
     ("dunning_count", SQL("int4 DEFAULT 0")),
-    ("dunning_state", SQL("varchar DEFAULT 'none'")),
     ("dunning_paused_until", SQL("date")),
     ("dunning_pause_reason", SQL("varchar")),
     ("dunning_excluded", SQL("boolean DEFAULT false")),
@@ -38,24 +35,42 @@ def pre_init_hook(env):
                 definition,
             )
         )
-    # Only paid invoices differ from the column default; one statement fixes them.
+    # Each customer invoice gets its reminder plan (models/dunning_invoice_plan.py),
+    # with the id of the invoice: the table is made here as the ORM would make it,
+    # the ORM then adds its constraints and indexes. Only paid invoices differ
+    # from the status "not reminded".
     cr.execute(
         """
-        UPDATE account_move
-           SET dunning_state = 'paid'
+        CREATE TABLE dunning_invoice_plan (
+            id SERIAL NOT NULL PRIMARY KEY,
+            move_id int4 NOT NULL,
+            checked_date date,
+            next_date date,
+            next_level_id int4,
+            skip_reason varchar,
+            state varchar
+        );
+        INSERT INTO dunning_invoice_plan (id, move_id, state)
+        SELECT id, id,
+               CASE WHEN payment_state IN ('paid', 'in_payment', 'reversed') THEN 'paid'
+                    ELSE 'none' END
+          FROM account_move
          WHERE move_type = 'out_invoice'
-           AND payment_state IN ('paid', 'in_payment', 'reversed')
+         ORDER BY id;
+        SELECT setval('dunning_invoice_plan_id_seq',
+                      COALESCE((SELECT MAX(id) FROM dunning_invoice_plan), 0) + 1, false);
         """
     )
     fill_payment_delays(cr)
-    # Limitation date: no scenario exists before install, and the default
-    # scenario (like no scenario at all) follows the business rule: 5 years.
+    # The link to the plan, and the limitation date: no scenario exists before
+    # install, and the default scenario (like no scenario at all) follows the
+    # business rule: 5 years.
     cr.execute(
         """
         UPDATE account_move
-           SET dunning_prescription_date = (invoice_date_due + INTERVAL '5 years')::date
+           SET dunning_plan_id = id,
+               dunning_prescription_date = (invoice_date_due + INTERVAL '5 years')::date
          WHERE move_type = 'out_invoice'
-           AND invoice_date_due IS NOT NULL
         """
     )
 

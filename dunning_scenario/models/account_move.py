@@ -6,9 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .dunning_invoice_plan import PAID_STATES, PLAN_FIELDS
 from .dunning_plan import plan, plan_levels
-
-PAID_STATES = ("paid", "in_payment", "reversed")
 
 # Formal-notice dates an accountant may set by hand (a notice posted on paper,
 # its acknowledgement of receipt); the chatter keeps every change.
@@ -28,42 +27,27 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="Last reminder level reached by this invoice.",
     )
+    # The planning and the status live in a narrow table of their own
+    # (models/dunning_invoice_plan.py): the daily run rewrites them every day.
+    dunning_plan_id = fields.Many2one(
+        "dunning.invoice.plan", string="Reminder Plan", copy=False, readonly=True
+    )
     dunning_next_level_id = fields.Many2one(
-        "dunning.level", string="Next Reminder Level", copy=False, readonly=True
+        related="dunning_plan_id.next_level_id", string="Next Reminder Level"
     )
     dunning_last_date = fields.Date(string="Last Reminder", copy=False, readonly=True)
-    dunning_next_date = fields.Date(
-        string="Next Reminder", copy=False, readonly=True, index="btree_not_null"
-    )
+    dunning_next_date = fields.Date(related="dunning_plan_id.next_date", string="Next Reminder")
     dunning_checked_date = fields.Date(
-        string="Reminder Check Date",
-        copy=False,
-        readonly=True,
-        help="Technical: day this invoice was last examined by the dunning run.",
+        related="dunning_plan_id.checked_date", string="Reminder Check Date"
     )
     dunning_count = fields.Integer(string="Reminders Sent", copy=False, readonly=True, default=0)
     dunning_skip_reason = fields.Char(
+        related="dunning_plan_id.skip_reason",
         string="Not Reminded Because",
-        copy=False,
-        readonly=True,
         help="Why the last daily run did not remind this overdue invoice (no scenario, "
         "customer archived or excluded, credits covering what is owed...).",
     )
-    dunning_state = fields.Selection(
-        [
-            ("none", "Not reminded"),
-            ("to_remind", "To remind"),
-            ("reminded", "Reminded"),
-            ("paused", "Paused"),
-            ("litigation", "Litigation"),
-            ("paid", "Paid"),
-        ],
-        string="Reminder Status",
-        compute="_compute_dunning_state",
-        store=True,
-        index=True,
-        copy=False,
-    )
+    dunning_state = fields.Selection(related="dunning_plan_id.state", string="Reminder Status")
     dunning_paused_until = fields.Date(
         string="Reminders Paused Until", copy=False, readonly=True, index="btree_not_null"
     )
@@ -140,34 +124,6 @@ class AccountMove(models.Model):
     dunning_days_overdue = fields.Integer(
         string="Days Overdue", compute="_compute_dunning_days_overdue"
     )
-
-    @api.depends(
-        "move_type",
-        "state",
-        "payment_state",
-        "dunning_level_id.is_litigation",
-        "dunning_pause_reason",
-        "dunning_reminder_line_ids.kind",
-        "dunning_reminder_line_ids.reminder_id.state",
-    )
-    def _compute_dunning_state(self):
-        for move in self:
-            if move.payment_state in PAID_STATES:
-                state = "paid"
-            elif move.dunning_level_id.is_litigation:
-                state = "litigation"
-            elif move.dunning_pause_reason:
-                state = "paused"
-            elif any(
-                line.kind == "level" and line.reminder_id.state == "draft"
-                for line in move.dunning_reminder_line_ids
-            ):
-                state = "to_remind"
-            elif move.dunning_level_id:
-                state = "reminded"
-            else:
-                state = "none"
-            move.dunning_state = state
 
     @api.depends("dunning_reminder_line_ids.reminder_id")
     def _compute_dunning_reminder_ids(self):
@@ -347,25 +303,26 @@ class AccountMove(models.Model):
         """Forget the planned next reminder of open invoices, so that the next run
         evaluates them again with the current configuration (one UPDATE)."""
         query = """
-            UPDATE account_move
-               SET dunning_next_date = NULL, dunning_checked_date = NULL,
-                   dunning_next_level_id = NULL
-             WHERE move_type = 'out_invoice' AND state = 'posted'
-               AND payment_state NOT IN %s
-               AND (dunning_next_date IS NOT NULL OR dunning_checked_date IS NOT NULL
-                    OR dunning_next_level_id IS NOT NULL)
+            UPDATE dunning_invoice_plan p
+               SET next_date = NULL, checked_date = NULL, next_level_id = NULL
+              FROM account_move m
+             WHERE m.id = p.move_id
+               AND m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state NOT IN %s
+               AND (p.next_date IS NOT NULL OR p.checked_date IS NOT NULL
+                    OR p.next_level_id IS NOT NULL)
         """
         params = [PAID_STATES]
         if companies is not None:
-            query += " AND company_id = ANY(%s)"
+            query += " AND m.company_id = ANY(%s)"
             params.append(companies.ids)
         if partners is not None:
-            query += " AND commercial_partner_id = ANY(%s)"
+            query += " AND m.commercial_partner_id = ANY(%s)"
             params.append(partners.ids)
         self.env.flush_all()
         self.env.cr.execute(query, params)
-        self.invalidate_model(
-            ["dunning_next_date", "dunning_checked_date", "dunning_next_level_id"]
+        self.env["dunning.invoice.plan"].invalidate_model(
+            ["next_date", "checked_date", "next_level_id"]
         )
         # What decides the scenario decides the debtor type, hence the limitation.
         self._dunning_recompute_prescription(companies, partners)
@@ -409,7 +366,29 @@ class AccountMove(models.Model):
         wrong = [fname for fname in vals if not fname.startswith("dunning_")]
         if wrong:
             raise ValueError(f"_dunning_write only writes dunning fields, not {wrong}")
-        return models.Model.write(self, vals)
+        plan_vals = {PLAN_FIELDS[fname]: vals[fname] for fname in vals if fname in PLAN_FIELDS}
+        if plan_vals:
+            self._dunning_get_plans().write(plan_vals)
+            vals = {fname: value for fname, value in vals.items() if fname not in PLAN_FIELDS}
+        if vals:
+            models.Model.write(self, vals)
+        return True
+
+    def _dunning_get_plans(self):
+        """The reminder plans of these customer invoices, made if missing
+        (bookkeeping: written as superuser once the caller checked its rights)."""
+        missing = self.filtered(lambda move: not move.dunning_plan_id)
+        if missing:
+            self.env["dunning.invoice.plan"].sudo()._dunning_create_missing(missing.ids)
+        return self.sudo().dunning_plan_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        invoices = moves.filtered(lambda move: move.move_type == "out_invoice")
+        if invoices:
+            self.env["dunning.invoice.plan"].sudo()._dunning_create_missing(invoices.ids)
+        return moves
 
     def _dunning_apply_level(self, lines_by_move, today):
         """Record that the reminder lines were sent (or marked as reminded) today.

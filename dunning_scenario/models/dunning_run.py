@@ -366,17 +366,17 @@ class DunningReminder(models.Model):
                 """
                 SELECT m.commercial_partner_id, m.company_id, m.currency_id
                   FROM account_move m
+             LEFT JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id
                  WHERE m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state NOT IN %(paid)s
                    AND m.amount_residual > 0
-                   AND m.dunning_state IN ('none', 'reminded')
+                   AND COALESCE(p.state, 'none') IN ('none', 'reminded')
                    AND NOT COALESCE(m.dunning_excluded, FALSE)
                    AND m.company_id = ANY(%(companies)s)
-                   AND (m.dunning_next_date <= %(today)s
-                        OR (m.dunning_next_date IS NULL
-                            AND (m.dunning_checked_date IS NULL
-                                 OR m.dunning_checked_date < %(today)s)))
+                   AND (p.next_date <= %(today)s
+                        OR (p.next_date IS NULL
+                            AND (p.checked_date IS NULL OR p.checked_date < %(today)s)))
                    AND %(after)s
                  GROUP BY m.commercial_partner_id, m.company_id, m.currency_id
                  ORDER BY m.commercial_partner_id, m.company_id, m.currency_id

@@ -113,39 +113,57 @@ class DunningReminder(models.Model):
     @api.model
     def _dunning_read_open_invoices(self, partner_ids, company_ids):
         """Open invoices of these customers in these companies (record rules
-        applied), oldest due first, as OpenInvoice."""
+        applied), oldest due first, as OpenInvoice, with their reminder plan
+        (models/dunning_invoice_plan.py; made here for an invoice that has none,
+        such as one written to the database by an import)."""
         Move = self.env["account.move"]
         query = Move._search(
             Move._get_dunning_open_domain()
             + [("commercial_partner_id", "in", partner_ids), ("company_id", "in", company_ids)],
             order="invoice_date_due, id",
         )
-        columns = [
-            "id",
-            "commercial_partner_id",
-            "company_id",
-            "currency_id",
-            "name",
-            "invoice_date",
-            "invoice_date_due",
-            "date",
-            "amount_total",
-            "amount_residual",
-            "amount_residual_signed",
-            "dunning_state",
-            "dunning_excluded",
-            "dunning_next_date",
-            "dunning_checked_date",
-            "dunning_level_id",
-            "dunning_last_date",
-            "dunning_count",
-            "dunning_formal_notice_date",
-            "dunning_formal_notice_ack_date",
-            "dunning_is_penalty_invoice",
-        ]
-        rows = self.env.execute_query(
-            query.select(*(SQL.identifier(query.table, name) for name in columns))
+        plan = query.make_alias(query.table, "dunning_plan_id")
+        query.add_join(
+            "LEFT JOIN",
+            plan,
+            "dunning_invoice_plan",
+            SQL(
+                "%s = %s",
+                SQL.identifier(plan, "id"),
+                SQL.identifier(query.table, "dunning_plan_id"),
+            ),
         )
+        columns = [
+            SQL.identifier(query.table, name) if table == "move" else SQL.identifier(plan, name)
+            for table, name in [
+                ("move", "id"),
+                ("move", "commercial_partner_id"),
+                ("move", "company_id"),
+                ("move", "currency_id"),
+                ("move", "name"),
+                ("move", "invoice_date"),
+                ("move", "invoice_date_due"),
+                ("move", "date"),
+                ("move", "amount_total"),
+                ("move", "amount_residual"),
+                ("move", "amount_residual_signed"),
+                ("plan", "state"),
+                ("move", "dunning_excluded"),
+                ("plan", "next_date"),
+                ("plan", "checked_date"),
+                ("move", "dunning_level_id"),
+                ("move", "dunning_last_date"),
+                ("move", "dunning_count"),
+                ("move", "dunning_formal_notice_date"),
+                ("move", "dunning_formal_notice_ack_date"),
+                ("move", "dunning_is_penalty_invoice"),
+            ]
+        ]
+        self.env["dunning.invoice.plan"].flush_model()
+        rows = self.env.execute_query(query.select(*columns))
+        missing = [row[0] for row in rows if row[11] is None]
+        if missing and self.env["dunning.invoice.plan"].sudo()._dunning_create_missing(missing):
+            rows = self.env.execute_query(query.select(*columns))
         return [OpenInvoice(*row) for row in rows]
 
     @api.model
@@ -531,34 +549,34 @@ class DunningReminder(models.Model):
 
     @api.model
     def _dunning_write_plans(self, plans, today):
-        """Write what the run decided on the examined invoices, in one statement
-        per thousand invoices: checked today, the next examination, why not
-        reminded; the reminder status of those reminded (a draft reminder now
-        lists them: "To remind", unless paid, in litigation or paused, as
-        _compute_dunning_state says)."""
+        """Write what the run decided on the examined invoices' plans
+        (models/dunning_invoice_plan.py: a narrow table, the invoices' own rows
+        are not rewritten), in one statement per thousand invoices: checked
+        today, the next examination, why not reminded; the reminder status of
+        those reminded (a draft reminder now lists them: "To remind", unless
+        paid, in litigation or paused, as the plan's _compute_state says)."""
         if not plans:
             return
         query = """
-            UPDATE account_move m
-               SET dunning_checked_date = %s,
-                   dunning_next_date = v.next_date,
-                   dunning_next_level_id = v.next_level_id,
-                   dunning_skip_reason = v.reason,
-                   dunning_state = CASE
-                       WHEN NOT v.reminded THEN m.dunning_state
+            UPDATE dunning_invoice_plan p
+               SET checked_date = %s,
+                   next_date = v.next_date,
+                   next_level_id = v.next_level_id,
+                   skip_reason = v.reason,
+                   state = CASE
+                       WHEN NOT v.reminded THEN p.state
                        WHEN m.payment_state IN %s THEN 'paid'
                        WHEN EXISTS (SELECT 1 FROM dunning_level l
                                      WHERE l.id = m.dunning_level_id
                                        AND l.is_litigation) THEN 'litigation'
                        WHEN m.dunning_pause_reason IS NOT NULL THEN 'paused'
                        ELSE 'to_remind'
-                   END,
-                   write_uid = %s,
-                   write_date = %s
+                   END
               FROM (VALUES {values}) AS v(id, next_date, next_level_id, reason, reminded)
-             WHERE m.id = v.id
+              JOIN account_move m ON m.id = v.id
+             WHERE p.id = m.dunning_plan_id
         """
-        head = [today, PAID_STATES, self.env.uid, self.env.cr.now()]
+        head = [today, PAID_STATES]
         items = sorted(plans.items())
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
@@ -567,7 +585,8 @@ class DunningReminder(models.Model):
                 params += (move_id, next_date, next_level_id, reason, reminded)
             values = ", ".join(["(%s, %s::date, %s::int4, %s::varchar, %s)"] * len(chunk))
             self.env.cr.execute(query.format(values=values), params)
-        # Whatever the ORM holds of the invoices (and computed from them) is stale.
+        # Whatever the ORM holds of the plans (and of the invoices' related
+        # fields) is stale.
         self.env.invalidate_all()
 
     @api.model

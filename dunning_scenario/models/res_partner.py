@@ -220,6 +220,7 @@ class ResPartner(models.Model):
             """(SELECT m.commercial_partner_id
                   FROM account_move m
                   JOIN res_partner partner ON partner.id = m.commercial_partner_id
+             LEFT JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id
                  WHERE %s AND %s)""",
             self._dunning_open_where(),
             where,
@@ -227,31 +228,32 @@ class ResPartner(models.Model):
 
     @api.model
     def _dunning_status_conditions(self):
-        """The open invoice ``m`` of the commercial partner ``partner`` that puts
-        its customer in each status (the first status that applies wins).
+        """The open invoice ``m`` (its reminder plan ``p``) of the commercial
+        partner ``partner`` that puts its customer in each status (the first
+        status that applies wins).
 
         :return: {status: SQL condition}, in the order of DUNNING_STATUSES
             (waiting and nothing_due excepted: what no condition catches)
         """
         today = self.env["account.move"]._dunning_today()
         return {
-            "litigation": SQL("m.dunning_state = 'litigation'"),
+            "litigation": SQL("p.state = 'litigation'"),
             "to_act": SQL(
-                """(m.dunning_state = 'to_remind'
+                """(p.state = 'to_remind'
                     OR (m.commercial_partner_id, m.company_id) IN (
                         SELECT r.partner_id, r.company_id
                           FROM dunning_reminder r
                          WHERE r.state = 'draft')
-                    OR (m.dunning_state IN ('none', 'reminded')
+                    OR (p.state IN ('none', 'reminded')
                         AND NOT COALESCE(m.dunning_excluded, FALSE)
                         AND NOT COALESCE(partner.dunning_excluded, FALSE)
-                        AND m.dunning_next_date <= %(today)s))""",
+                        AND p.next_date <= %(today)s))""",
                 today=today,
             ),
             "paused": SQL(
                 """(COALESCE(partner.dunning_excluded, FALSE)
                     OR (m.invoice_date_due < %(today)s
-                        AND (m.dunning_state = 'paused'
+                        AND (p.state = 'paused'
                              OR COALESCE(m.dunning_excluded, FALSE))))""",
                 today=today,
             ),
@@ -283,6 +285,7 @@ class ResPartner(models.Model):
                    %(status)s AS status
               FROM account_move m
               JOIN res_partner partner ON partner.id = m.commercial_partner_id
+         LEFT JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id
              WHERE %(open)s AND m.commercial_partner_id = ANY(%(ids)s)
              GROUP BY m.commercial_partner_id
             """,
@@ -306,19 +309,19 @@ class ResPartner(models.Model):
                 """
                 SELECT partner.id AS partner_id, figures.overdue, figures.oldest,
                        COALESCE(figures.status, 'nothing_due') AS status,
-                       next_one.dunning_next_date AS next_date,
-                       next_one.dunning_next_level_id AS next_level_id,
+                       next_one.next_date, next_one.next_level_id,
                        last_one.id AS last_id, last_one.date AS last_date
                   FROM unnest(%(ids)s::int[]) AS partner (id)
              LEFT JOIN (%(figures)s) figures ON figures.partner_id = partner.id
              LEFT JOIN LATERAL (
-                        SELECT m.dunning_next_date, m.dunning_next_level_id
+                        SELECT p.next_date, p.next_level_id
                           FROM account_move m
+                          JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id
                          WHERE %(open)s AND m.commercial_partner_id = partner.id
-                           AND m.dunning_next_date IS NOT NULL
-                           AND m.dunning_state IN ('none', 'reminded')
+                           AND p.next_date IS NOT NULL
+                           AND p.state IN ('none', 'reminded')
                            AND NOT COALESCE(m.dunning_excluded, FALSE)
-                      ORDER BY m.dunning_next_date, m.id
+                      ORDER BY p.next_date, m.id
                          LIMIT 1
                        ) next_one ON TRUE
              LEFT JOIN LATERAL (

@@ -46,8 +46,9 @@ class DunningReceivableReport(models.Model):
             "commercial_partner_id",
             "company_id",
             "dunning_level_id",
-            "dunning_state",
+            "dunning_plan_id",
         ],
+        "dunning.invoice.plan": ["state"],
         **PROFILE_DEPENDS,
     }
 
@@ -105,7 +106,7 @@ class DunningReceivableReport(models.Model):
                    company.currency_id,
                    %(profile_columns)s,
                    m.dunning_level_id AS level_id,
-                   m.dunning_state,
+                   COALESCE(plan.state, 'none') AS dunning_state,
                    m.invoice_date,
                    m.invoice_date_due AS date_due,
                    GREATEST(COALESCE(%(overdue)s, 0), 0) AS days_overdue,
@@ -127,6 +128,7 @@ class DunningReceivableReport(models.Model):
                    %(b_120)s AS amount_120_plus
               FROM account_move m
          LEFT JOIN res_company company ON company.id = m.company_id
+         LEFT JOIN dunning_invoice_plan plan ON plan.id = m.dunning_plan_id
                    %(profile_joins)s
              WHERE m.move_type = 'out_invoice'
                AND m.state = 'posted'

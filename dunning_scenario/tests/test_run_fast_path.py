@@ -161,16 +161,19 @@ class TestRunFastPath(PenaltyCommon):
         self.assertFalse(written, "nothing is rewritten after the INSERTs")
 
         moves = lines.move_id
-        expected = {
-            model: self._stored(records)
-            for model, records in (("reminder", reminders), ("line", lines), ("move", moves))
-        }
+        # The reminder status of the invoices is on their plans (a narrow table).
+        plans = moves.dunning_plan_id
+        invoices = moves.filtered(lambda move: move.move_type == "out_invoice")
+        self.assertEqual(plans.move_id, invoices, "every invoice has its plan")
+        self.assertIn("to_remind", plans.mapped("state"))
+        kinds = (("reminder", reminders), ("line", lines), ("move", moves), ("plan", plans))
+        expected = {model: self._stored(records) for model, records in kinds}
         with self._frozen(RUN_DAY):
             self._recompute(lines)
             self._recompute(reminders)
-            self._recompute(moves, {"dunning_state"})
+            self._recompute(plans, {"state"})
         self.maxDiff = None
-        for model, records in (("reminder", reminders), ("line", lines), ("move", moves)):
+        for model, records in kinds:
             got = self._stored(records)
             for record in records:
                 self.assertEqual(got[record], expected[model][record], f"{model} {record}")

@@ -1,0 +1,147 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Where a customer invoice stands in its reminders, and when it is examined next.
+
+These values change every day for every open invoice (the daily run examines
+them all), so they live in a narrow table of their own rather than in
+``account_move``: rewriting an invoice row means a new version of a wide row
+and an entry in each of its thirty-odd indexes, rewriting a plan row a few
+bytes. The invoice shows them through related fields (``dunning_state``,
+``dunning_next_date``...), which can be searched, grouped and sorted on as if
+they were its own.
+"""
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+PAID_STATES = ("paid", "in_payment", "reversed")
+
+DUNNING_STATES = [
+    ("none", "Not reminded"),
+    ("to_remind", "To remind"),
+    ("reminded", "Reminded"),
+    ("paused", "Paused"),
+    ("litigation", "Litigation"),
+    ("paid", "Paid"),
+]
+
+# Invoice field -> plan field, for the writes that go through the invoice.
+PLAN_FIELDS = {
+    "dunning_checked_date": "checked_date",
+    "dunning_next_date": "next_date",
+    "dunning_next_level_id": "next_level_id",
+    "dunning_skip_reason": "skip_reason",
+}
+
+
+class DunningInvoicePlan(models.Model):
+    _name = "dunning.invoice.plan"
+    _description = "Invoice Reminder Plan"
+    _rec_name = "move_id"
+    # Bookkeeping of the daily run: who wrote it last is the run itself.
+    _log_access = False
+
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", required=True, ondelete="cascade", index=True
+    )
+    checked_date = fields.Date(
+        string="Reminder Check Date",
+        help="Technical: day this invoice was last examined by the dunning run.",
+    )
+    next_date = fields.Date(string="Next Reminder", index="btree_not_null")
+    next_level_id = fields.Many2one("dunning.level", string="Next Reminder Level")
+    skip_reason = fields.Char(string="Not Reminded Because")
+    state = fields.Selection(
+        DUNNING_STATES,
+        string="Reminder Status",
+        compute="_compute_state",
+        store=True,
+        index=True,
+    )
+
+    _sql_constraints = [
+        ("move_unique", "UNIQUE(move_id)", "An invoice has one reminder plan."),
+    ]
+
+    @api.depends(
+        "move_id.move_type",
+        "move_id.state",
+        "move_id.payment_state",
+        "move_id.dunning_level_id.is_litigation",
+        "move_id.dunning_pause_reason",
+        "move_id.dunning_reminder_line_ids.kind",
+        "move_id.dunning_reminder_line_ids.reminder_id.state",
+    )
+    def _compute_state(self):
+        for plan in self:
+            move = plan.move_id
+            if move.payment_state in PAID_STATES:
+                state = "paid"
+            elif move.dunning_level_id.is_litigation:
+                state = "litigation"
+            elif move.dunning_pause_reason:
+                state = "paused"
+            elif any(
+                line.kind == "level" and line.reminder_id.state == "draft"
+                for line in move.dunning_reminder_line_ids
+            ):
+                state = "to_remind"
+            elif move.dunning_level_id:
+                state = "reminded"
+            else:
+                state = "none"
+            plan.state = state
+
+    @api.model
+    def _dunning_create_missing(self, move_ids):
+        """Give a plan to the customer invoices among ``move_ids`` that have
+        none (one INSERT and one UPDATE for all), its status computed the way
+        _compute_state does for an invoice never reminded.
+
+        :return: the number of plans created
+        """
+        if not move_ids:
+            return 0
+        self.env["account.move"].flush_model(
+            ["move_type", "payment_state", "dunning_plan_id", "dunning_level_id"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH missing AS (
+                    SELECT m.id, m.payment_state, m.dunning_level_id, m.dunning_pause_reason
+                      FROM account_move m
+                     WHERE m.id = ANY(%(ids)s)
+                       AND m.move_type = 'out_invoice'
+                       AND m.dunning_plan_id IS NULL
+                       FOR NO KEY UPDATE
+                ), created AS (
+                    INSERT INTO dunning_invoice_plan (move_id, state)
+                    SELECT missing.id,
+                           CASE WHEN missing.payment_state IN %(paid)s THEN 'paid'
+                                WHEN level.is_litigation THEN 'litigation'
+                                WHEN missing.dunning_pause_reason IS NOT NULL THEN 'paused'
+                                WHEN EXISTS (
+                                    SELECT 1
+                                      FROM dunning_reminder_line line
+                                      JOIN dunning_reminder r ON r.id = line.reminder_id
+                                     WHERE line.move_id = missing.id AND line.kind = 'level'
+                                       AND r.state = 'draft') THEN 'to_remind'
+                                WHEN missing.dunning_level_id IS NOT NULL THEN 'reminded'
+                                ELSE 'none' END
+                      FROM missing
+                 LEFT JOIN dunning_level level ON level.id = missing.dunning_level_id
+                    RETURNING id, move_id
+                )
+                UPDATE account_move m
+                   SET dunning_plan_id = created.id
+                  FROM created
+                 WHERE m.id = created.move_id
+             RETURNING m.id
+                """,
+                ids=list(move_ids),
+                paid=PAID_STATES,
+            )
+        )
+        if rows:
+            self.env["account.move"].invalidate_model(["dunning_plan_id"])
+        return len(rows)
