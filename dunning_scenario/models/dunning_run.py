@@ -328,7 +328,9 @@ class DunningReminder(models.Model):
                 # remind, the customers' dunning status) are planned on them
                 # rather than on those of the day before (autovacuum would only
                 # catch up a minute or so later).
-                self.env.cr.execute("ANALYZE account_move, dunning_reminder, dunning_reminder_line")
+                self.env.cr.execute(
+                    "ANALYZE dunning_invoice_plan, dunning_reminder, dunning_reminder_line"
+                )
             return len(keys), int(more) + self._dunning_to_send_count(
                 self._dunning_companies_in_sending_window(companies)
             )
