@@ -672,6 +672,9 @@ class AccountMove(models.Model):
                 for move in self
             }
         res = super().write(vals)
+        if vals.get("move_type") == "out_invoice":
+            # A draft switched into a customer invoice gets its reminder plan.
+            self.env["dunning.invoice.plan"].sudo()._dunning_create_missing(self.ids)
         if notice_changed:
             self._dunning_log_formal_notice_dates(before)
             # Consumers' interest starts from these dates: reminders still to send follow.

@@ -40,14 +40,15 @@ class DunningInvoicePlan(models.Model):
     # Bookkeeping of the daily run: who wrote it last is the run itself.
     _log_access = False
 
-    move_id = fields.Many2one(
-        "account.move", string="Invoice", required=True, ondelete="cascade", index=True
-    )
+    # (indexed by its UNIQUE constraint)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade")
     checked_date = fields.Date(
         string="Reminder Check Date",
         help="Technical: day this invoice was last examined by the dunning run.",
     )
-    next_date = fields.Date(string="Next Reminder", index="btree_not_null")
+    # Not indexed: every query reads the plans through their invoices, and
+    # each index is one more entry written per invoice and day.
+    next_date = fields.Date(string="Next Reminder")
     next_level_id = fields.Many2one("dunning.level", string="Next Reminder Level")
     skip_reason = fields.Char(string="Not Reminded Because")
     state = fields.Selection(

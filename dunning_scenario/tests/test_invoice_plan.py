@@ -39,6 +39,15 @@ class TestInvoicePlan(DunningCommon):
         self.assertTrue(copy.dunning_plan_id)
         self.assertNotEqual(copy.dunning_plan_id, self.invoice.dunning_plan_id)
 
+    def test_draft_switched_to_an_invoice_gets_a_plan(self):
+        draft = self._create_invoice(
+            self.customer, "2026-04-01", 10.0, move_type="out_refund", post=False
+        )
+        self.assertFalse(draft.dunning_plan_id)
+        draft.action_switch_move_type()
+        self.assertEqual(draft.move_type, "out_invoice")
+        self.assertEqual(draft.dunning_plan_id.state, "none")
+
     def test_status_follows_the_invoice(self):
         reminder = self._run(FIRST)
         self.assertEqual(self.invoice.dunning_state, "to_remind")
