@@ -19,7 +19,6 @@ from odoo import api, models, tools
 from odoo.tools import SQL, float_compare, float_round
 
 from . import dunning_penalty as penalty
-from .account_move import PAID_STATES
 from .dunning_plan import plan, plan_levels
 from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from .dunning_reminder_line import EMPTY_PENALTY, PenaltyCalculator, PenaltyInvoice
@@ -553,30 +552,25 @@ class DunningReminder(models.Model):
         (models/dunning_invoice_plan.py: a narrow table, the invoices' own rows
         are not rewritten), in one statement per thousand invoices: checked
         today, the next examination, why not reminded; the reminder status of
-        those reminded (a draft reminder now lists them: "To remind", unless
-        paid, in litigation or paused, as the plan's _compute_state says)."""
+        those reminded (a draft reminder now lists them: "To remind", as the
+        plan's _compute_state says)."""
         if not plans:
             return
+        # Only invoices "not reminded" or "reminded" are examined (neither paid,
+        # paused nor in litigation, in this transaction's snapshot; a change made
+        # meanwhile rewrites the plan's status, hence a serialization failure
+        # here, and the batch is run again): those reminded are now "to remind".
         query = """
             UPDATE dunning_invoice_plan p
                SET checked_date = %s,
                    next_date = v.next_date,
                    next_level_id = v.next_level_id,
                    skip_reason = v.reason,
-                   state = CASE
-                       WHEN NOT v.reminded THEN p.state
-                       WHEN m.payment_state IN %s THEN 'paid'
-                       WHEN EXISTS (SELECT 1 FROM dunning_level l
-                                     WHERE l.id = m.dunning_level_id
-                                       AND l.is_litigation) THEN 'litigation'
-                       WHEN m.dunning_pause_reason IS NOT NULL THEN 'paused'
-                       ELSE 'to_remind'
-                   END
+                   state = CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
               FROM (VALUES {values}) AS v(id, next_date, next_level_id, reason, reminded)
-              JOIN account_move m ON m.id = v.id
-             WHERE p.id = m.dunning_plan_id
+             WHERE p.move_id = v.id
         """
-        head = [today, PAID_STATES]
+        head = [today]
         items = sorted(plans.items())
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
