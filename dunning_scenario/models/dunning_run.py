@@ -368,17 +368,24 @@ class DunningReminder(models.Model):
                 """
                 SELECT m.commercial_partner_id, m.company_id, m.currency_id
                   FROM account_move m
-             LEFT JOIN dunning_invoice_plan p ON p.id = m.dunning_plan_id
                  WHERE m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state NOT IN %(paid)s
                    AND m.amount_residual > 0
-                   AND COALESCE(p.state, 'none') IN ('none', 'reminded')
                    AND NOT COALESCE(m.dunning_excluded, FALSE)
                    AND m.company_id = ANY(%(companies)s)
-                   AND (p.next_date <= %(today)s
-                        OR (p.next_date IS NULL
-                            AND (p.checked_date IS NULL OR p.checked_date < %(today)s)))
+                   -- its plan says: not reminded or reminded, and due today
+                   -- (planned for today or before; else not examined today);
+                   -- no plan yet: never examined. A subquery per invoice read
+                   -- (through the plans' primary key): a join would make the
+                   -- planner read every plan at each batch.
+                   AND COALESCE(
+                       (SELECT p.state IN ('none', 'reminded')
+                               AND COALESCE(p.next_date, p.checked_date + 1, '-infinity')
+                                   <= %(today)s
+                          FROM dunning_invoice_plan p
+                         WHERE p.id = m.dunning_plan_id),
+                       m.dunning_plan_id IS NULL)
                    AND %(after)s
                  GROUP BY m.commercial_partner_id, m.company_id, m.currency_id
                  ORDER BY m.commercial_partner_id, m.company_id, m.currency_id

@@ -121,49 +121,58 @@ class DunningReminder(models.Model):
             + [("commercial_partner_id", "in", partner_ids), ("company_id", "in", company_ids)],
             order="invoice_date_due, id",
         )
-        plan = query.make_alias(query.table, "dunning_plan_id")
-        query.add_join(
-            "LEFT JOIN",
-            plan,
-            "dunning_invoice_plan",
-            SQL(
-                "%s = %s",
-                SQL.identifier(plan, "id"),
-                SQL.identifier(query.table, "dunning_plan_id"),
-            ),
-        )
-        columns = [
-            SQL.identifier(query.table, name) if table == "move" else SQL.identifier(plan, name)
-            for table, name in [
-                ("move", "id"),
-                ("move", "commercial_partner_id"),
-                ("move", "company_id"),
-                ("move", "currency_id"),
-                ("move", "name"),
-                ("move", "invoice_date"),
-                ("move", "invoice_date_due"),
-                ("move", "date"),
-                ("move", "amount_total"),
-                ("move", "amount_residual"),
-                ("move", "amount_residual_signed"),
-                ("plan", "state"),
-                ("move", "dunning_excluded"),
-                ("plan", "next_date"),
-                ("plan", "checked_date"),
-                ("move", "dunning_level_id"),
-                ("move", "dunning_last_date"),
-                ("move", "dunning_count"),
-                ("move", "dunning_formal_notice_date"),
-                ("move", "dunning_formal_notice_ack_date"),
-                ("move", "dunning_is_penalty_invoice"),
-            ]
+        names = [
+            "id",
+            "commercial_partner_id",
+            "company_id",
+            "currency_id",
+            "name",
+            "invoice_date",
+            "invoice_date_due",
+            "date",
+            "amount_total",
+            "amount_residual",
+            "amount_residual_signed",
+            None,  # the plan's status
+            "dunning_excluded",
+            None,  # the plan's next date
+            None,  # the plan's checked date
+            "dunning_level_id",
+            "dunning_last_date",
+            "dunning_count",
+            "dunning_formal_notice_date",
+            "dunning_formal_notice_ack_date",
+            "dunning_is_penalty_invoice",
         ]
+        select = query.select(
+            *(SQL.identifier(query.table, name) if name else SQL("NULL") for name in names)
+        )
+        rows = self.env.execute_query(select)
+        # The plans in a query of their own, through their unique index: joined
+        # to the invoices, the planner would rather read them all at each batch.
         self.env["dunning.invoice.plan"].flush_model()
-        rows = self.env.execute_query(query.select(*columns))
-        missing = [row[0] for row in rows if row[11] is None]
+        ids = [row[0] for row in rows]
+        plans = {
+            move_id: (state, next_date, checked_date)
+            for move_id, state, next_date, checked_date in self.env.execute_query(
+                SQL(
+                    "SELECT move_id, state, next_date, checked_date"
+                    " FROM dunning_invoice_plan WHERE move_id = ANY(%s)",
+                    ids,
+                )
+            )
+        }
+        missing = [move_id for move_id in ids if move_id not in plans]
         if missing and self.env["dunning.invoice.plan"].sudo()._dunning_create_missing(missing):
-            rows = self.env.execute_query(query.select(*columns))
-        return [OpenInvoice(*row) for row in rows]
+            return self._dunning_read_open_invoices(partner_ids, company_ids)
+        invoices = []
+        for row in rows:
+            invoice = OpenInvoice(*row)
+            invoice.state, invoice.next_date, invoice.checked_date = plans.get(
+                invoice.id, ("none", None, None)
+            )
+            invoices.append(invoice)
+        return invoices
 
     @api.model
     def _get_dunning_credit_lines_domain(self, partner_ids, company_ids):
