@@ -2,6 +2,8 @@ from . import dunning_scenario
 from . import dunning_level
 from . import dunning_interest_rate
 from . import dunning_reminder
+from . import dunning_reminder_refresh
+from . import dunning_payment_means
 from . import dunning_run
 from . import dunning_run_generate
 from . import dunning_sending

@@ -19,11 +19,69 @@ from .dunning_reminder import CHANNELS
 SUCCESS_STATUS = {"email": "queued", "sms": "queued", "letter": "to_post", "call": "done"}
 # The bit of each channel in a reminder's dunning_channels_done.
 CHANNEL_BITS = {"email": 1, "sms": 2, "letter": 4, "call": 8, "manual": 16}
+# A phone call is done once it is planned for someone.
+CHANNEL_STATUS = [("none", "Not requested"), ("done", "Done"), ("error", "Error")]
+# An email or an SMS is done only once it left Odoo for its recipient; it
+# waits in the queue until then, and fails when the mail server or the SMS
+# provider refuses it, or it bounces.
+MESSAGE_STATUS = [
+    ("none", "Not requested"),
+    ("queued", "Queued"),
+    ("done", "Sent out"),
+    ("error", "Error"),
+]
+# A letter is done once an accountant marked it posted.
+LETTER_STATUS = [
+    ("none", "Not requested"),
+    ("to_post", "To post"),
+    ("done", "Posted"),
+    ("error", "Error"),
+]
 
 
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
 
+    send_blocked_reason = fields.Char(
+        string="Cannot Be Sent Because",
+        compute="_compute_send_blocked_reason",
+        help="Why this reminder cannot be sent as it stands: nothing is really owed, "
+        "the customer is archived, the level has no channel... It stays in To remind "
+        "until the reason is gone; it can still be marked as reminded or cancelled.",
+    )
+    channels_planned = fields.Char(
+        string="Will Be Sent By",
+        compute="_compute_channels_planned",
+        help="The channels of the reminder's level, used when it is sent.",
+    )
+    email_status = fields.Selection(
+        MESSAGE_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
+    )
+    email_error = fields.Char(readonly=True, copy=False)
+    sms_status = fields.Selection(
+        MESSAGE_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
+    )
+    sms_error = fields.Char(string="SMS Error", readonly=True, copy=False)
+    letter_status = fields.Selection(
+        LETTER_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
+    )
+    letter_error = fields.Char(readonly=True, copy=False)
+    call_status = fields.Selection(
+        CHANNEL_STATUS,
+        string="Phone Call",
+        default="none",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    call_error = fields.Char(string="Phone Call Error", readonly=True, copy=False)
+    has_channel_error = fields.Boolean(
+        string="Channel Error",
+        compute="_compute_has_channel_error",
+        store=True,
+        help="At least one channel (email, SMS, letter, phone call) failed; the reason "
+        "is shown on the reminder.",
+    )
     email_message_id = fields.Many2one(
         "mail.message",
         string="Email Message",
@@ -75,6 +133,76 @@ class DunningReminder(models.Model):
             return self.reminded_by == "mark"
         status = self[f"{channel}_status"]
         return status in ("done", "to_post") if channel == "letter" else status == "done"
+
+    @api.depends(
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    @api.depends_context("lang")
+    def _compute_channels_planned(self):
+        for reminder in self:
+            reminder.channels_planned = ", ".join(
+                reminder._get_dunning_channel_label(channel)
+                for channel in reminder._get_dunning_requested_channels()
+            )
+
+    @api.depends(
+        "state",
+        "amount_net",
+        "currency_id",
+        "partner_id.active",
+        "scenario_id.min_amount",
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    def _compute_send_blocked_reason(self):
+        for reminder in self:
+            reason = False
+            if reminder.state == "draft":
+                reason = reminder._get_dunning_send_blocked_reason()
+                if not reason and not reminder._get_dunning_requested_channels():
+                    reason = reminder.env._(
+                        "The level %(level)s has no channel (email, SMS, letter or phone "
+                        "call): sending it only marks it as reminded.",
+                        level=reminder.level_id.name,
+                    )
+            reminder.send_blocked_reason = reason
+
+    def _get_dunning_send_blocked_reason(self):
+        """Why this reminder must not be sent as it stands, or False. Checked on
+        display and again just before sending (after the refresh)."""
+        self.ensure_one()
+        currency = self.currency_id
+        if not self.partner_id.active:
+            return self.env._("The customer is archived.")
+        if currency.compare_amounts(self.amount_net, 0) <= 0:
+            return self.env._(
+                "Nothing to ask: the credits and unmatched payments cover the overdue "
+                "invoices (net %(net)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+            )
+        company = self.company_id
+        minimum = company.currency_id._convert(
+            self.scenario_id.min_amount, currency, company, self.date or fields.Date.today()
+        )
+        if currency.compare_amounts(self.amount_net, minimum) < 0:
+            return self.env._(
+                "The net amount due (%(net)s) is below the scenario's minimum (%(minimum)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+                minimum=tools.format_amount(self.env, minimum, currency),
+            )
+        return False
+
+    @api.depends("email_status", "sms_status", "letter_status", "call_status")
+    def _compute_has_channel_error(self):
+        for reminder in self:
+            reminder.has_channel_error = any(
+                reminder[f"{channel}_status"] == "error" for channel in CHANNELS
+            )
 
     # ------------------------------------------------------------------
     # Channels
