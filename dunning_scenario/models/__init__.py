@@ -2,9 +2,16 @@ from . import dunning_scenario
 from . import dunning_level
 from . import dunning_interest_rate
 from . import dunning_reminder
+from . import dunning_reminder_refresh
+from . import dunning_payment_means
 from . import dunning_run
 from . import dunning_run_generate
 from . import dunning_sending
+from . import dunning_delivery
+from . import dunning_sending_email
+from . import dunning_sending_sms
+from . import dunning_letter_posting
+from . import dunning_auto_send
 from . import dunning_letter
 from . import dunning_penalty_invoice
 from . import dunning_reminder_line

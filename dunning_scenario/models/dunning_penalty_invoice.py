@@ -11,6 +11,17 @@ from odoo.exceptions import UserError
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
 
+    invoice_penalties = fields.Boolean(related="company_id.dunning_invoice_penalties")
+    penalty_invoice_id = fields.Many2one(
+        "account.move",
+        string="Penalty Invoice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="Invoice of the interest and flat indemnities of this reminder.",
+    )
+
     def action_invoice_penalties(self):
         """Create a draft customer invoice of the interest and flat indemnities of
         this sent reminder. An invoice's indemnity is invoiced once whatever the
@@ -188,3 +199,13 @@ class DunningReminder(models.Model):
             "price_unit": amount,
             "tax_ids": [fields.Command.clear()],
         }
+
+    def action_view_penalty_invoice(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(
+            {"res_id": self.penalty_invoice_id.id, "views": [(False, "form")], "view_mode": "form"}
+        )
+        return action

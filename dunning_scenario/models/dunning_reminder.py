@@ -1,12 +1,20 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The payment reminder: the document, its amounts, what may be written on it
+once sent (the proof), and its actions.
+
+Its other concepts extend it in their own files: bringing it up to date and
+cancelling it (dunning_reminder_refresh.py), the payment means it states
+(dunning_payment_means.py), sending it (dunning_sending*.py, dunning_delivery.py,
+dunning_auto_send.py), its letter (dunning_letter.py, dunning_letter_posting.py),
+its penalties (dunning_reminder_penalty.py, dunning_penalty_invoice.py)."""
+
 import contextlib
 import contextvars
 import logging
 import secrets
 import string
-from collections import defaultdict
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .account_move import PAID_STATES
@@ -68,24 +76,6 @@ def is_proof_write_allowed():
 # The channels, in the order they are sent: the email goes first because a
 # customer without email address gets a letter instead.
 CHANNELS = ("email", "sms", "letter", "call")
-# A phone call is done once it is planned for someone.
-CHANNEL_STATUS = [("none", "Not requested"), ("done", "Done"), ("error", "Error")]
-# An email or an SMS is done only once it left Odoo for its recipient; it
-# waits in the queue until then, and fails when the mail server or the SMS
-# provider refuses it, or it bounces.
-MESSAGE_STATUS = [
-    ("none", "Not requested"),
-    ("queued", "Queued"),
-    ("done", "Sent out"),
-    ("error", "Error"),
-]
-# A letter is done once an accountant marked it posted.
-LETTER_STATUS = [
-    ("none", "Not requested"),
-    ("to_post", "To post"),
-    ("done", "Posted"),
-    ("error", "Error"),
-]
 # format_amount separates with no-break spaces, which are not GSM-7: an SMS
 # holding one would be sent as UCS-2, limited to 70 characters.
 SMS_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
@@ -235,62 +225,10 @@ class DunningReminder(models.Model):
         compute="_compute_sms_invoice_refs",
         help="The first invoice claimed and how many others, as the SMS states them.",
     )
-    bank_account_id = fields.Many2one(
-        "res.partner.bank",
-        string="Bank Account Stated",
-        compute="_compute_payment_means",
-        help="The account the customer is asked to pay to: the one of the invoices, "
-        "else the company's.",
-    )
     letter_address_complete = fields.Boolean(
         compute="_compute_letter_address_complete",
         help="The customer's postal address has a street, a city and a postal code, so "
         "a letter can really be posted to it.",
-    )
-    can_pay_online = fields.Boolean(
-        compute="_compute_payment_means",
-        help="An online payment provider really accepts this customer's payment, so the "
-        "messages offer to pay online.",
-    )
-    send_blocked_reason = fields.Char(
-        string="Cannot Be Sent Because",
-        compute="_compute_send_blocked_reason",
-        help="Why this reminder cannot be sent as it stands: nothing is really owed, "
-        "the customer is archived, the level has no channel... It stays in To remind "
-        "until the reason is gone; it can still be marked as reminded or cancelled.",
-    )
-    channels_planned = fields.Char(
-        string="Will Be Sent By",
-        compute="_compute_channels_planned",
-        help="The channels of the reminder's level, used when it is sent.",
-    )
-    email_status = fields.Selection(
-        MESSAGE_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
-    )
-    email_error = fields.Char(readonly=True, copy=False)
-    sms_status = fields.Selection(
-        MESSAGE_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
-    )
-    sms_error = fields.Char(string="SMS Error", readonly=True, copy=False)
-    letter_status = fields.Selection(
-        LETTER_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
-    )
-    letter_error = fields.Char(readonly=True, copy=False)
-    call_status = fields.Selection(
-        CHANNEL_STATUS,
-        string="Phone Call",
-        default="none",
-        required=True,
-        readonly=True,
-        copy=False,
-    )
-    call_error = fields.Char(string="Phone Call Error", readonly=True, copy=False)
-    has_channel_error = fields.Boolean(
-        string="Channel Error",
-        compute="_compute_has_channel_error",
-        store=True,
-        help="At least one channel (email, SMS, letter, phone call) failed; the reason "
-        "is shown on the reminder.",
     )
     email_partner_id = fields.Many2one(
         "res.partner",
@@ -309,36 +247,6 @@ class DunningReminder(models.Model):
         help="The automatic run could not send this reminder; the reason is in its "
         "chatter. It waits for an accountant.",
     )
-    # Late-payment penalties (French law): totals of the lines.
-    amount_penalty = fields.Monetary(
-        string="Late-Payment Interest",
-        compute="_compute_penalty_amounts",
-        store=True,
-        help="Interest owed on the listed invoices on the reminder's date.",
-    )
-    amount_indemnity = fields.Monetary(
-        string="Flat Indemnities",
-        currency_field="company_currency_id",
-        compute="_compute_penalty_amounts",
-        store=True,
-        help="Flat indemnity for recovery costs, once for each listed invoice paid late.",
-    )
-    amount_total_claimed = fields.Monetary(
-        string="Total Claimed",
-        compute="_compute_penalty_amounts",
-        store=True,
-        help="Net amount due plus interest, plus the flat indemnities when the reminder "
-        "is in the company's currency (in another currency they are stated apart, in "
-        "euros).",
-    )
-    amount_claimed = fields.Monetary(
-        string="Amount Asked",
-        compute="_compute_penalty_amounts",
-        store=True,
-        help="The one amount every message of this reminder (email, SMS, letter) asks "
-        "the customer to pay: the net amount due, plus the penalties when the level "
-        "states them.",
-    )
     amount_net_company = fields.Monetary(
         string="Net Amount Due (Company Currency)",
         currency_field="company_currency_id",
@@ -353,24 +261,6 @@ class DunningReminder(models.Model):
         copy=False,
         help="Reminders already sent for the reminded invoices when this one was "
         "prepared (the fewest of any of them): 0 means this is the first contact.",
-    )
-    penalty_missing_rate = fields.Boolean(
-        string="Interest Rate Missing",
-        compute="_compute_penalty_amounts",
-        store=True,
-        help="Some penalties could not be computed because an interest rate is missing.",
-    )
-    penalty_missing_message = fields.Char(compute="_compute_penalty_missing_message")
-    show_penalties = fields.Boolean(related="level_id.show_penalties")
-    invoice_penalties = fields.Boolean(related="company_id.dunning_invoice_penalties")
-    penalty_invoice_id = fields.Many2one(
-        "account.move",
-        string="Penalty Invoice",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        ondelete="set null",
-        help="Invoice of the interest and flat indemnities of this reminder.",
     )
 
     @api.depends(
@@ -392,99 +282,6 @@ class DunningReminder(models.Model):
             reminder.amount_net_company = sum(reminder.line_ids.mapped("amount_residual_company"))
             due_dates = [d for d in debit_lines.mapped("date_due") if d]
             reminder.oldest_due_date = min(due_dates) if due_dates else False
-
-    @api.depends(
-        "amount_net",
-        "currency_id",
-        "level_id.show_penalties",
-        "line_ids.penalty_amount_currency",
-        "line_ids.indemnity_amount",
-        "line_ids.penalty_error",
-    )
-    def _compute_penalty_amounts(self):
-        for reminder in self:
-            lines = reminder.line_ids.filtered(lambda line: line.kind != "credit")
-            # Interest in the invoices' currency; the flat indemnity is fixed in
-            # euros by law and only added up with amounts in that same currency.
-            reminder.amount_penalty = sum(lines.mapped("penalty_amount_currency"))
-            reminder.amount_indemnity = sum(lines.mapped("indemnity_amount"))
-            total = reminder.amount_net + reminder.amount_penalty
-            if reminder.currency_id == reminder.company_currency_id:
-                total += reminder.amount_indemnity
-            reminder.amount_total_claimed = total
-            reminder.amount_claimed = (
-                total if reminder.level_id.show_penalties else reminder.amount_net
-            )
-            reminder.penalty_missing_rate = any(lines.mapped("penalty_error"))
-
-    @api.depends("line_ids.penalty_error", "line_ids.penalty_error_message")
-    def _compute_penalty_missing_message(self):
-        for reminder in self:
-            notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_error_message")
-            reminder.penalty_missing_message = " / ".join(dict.fromkeys(notes)) or False
-
-    @api.depends(
-        "level_id.send_email",
-        "level_id.send_sms",
-        "level_id.send_letter",
-        "level_id.create_activity",
-    )
-    @api.depends_context("lang")
-    def _compute_channels_planned(self):
-        for reminder in self:
-            reminder.channels_planned = ", ".join(
-                reminder._get_dunning_channel_label(channel)
-                for channel in reminder._get_dunning_requested_channels()
-            )
-
-    @api.depends(
-        "state",
-        "amount_net",
-        "currency_id",
-        "partner_id.active",
-        "scenario_id.min_amount",
-        "level_id.send_email",
-        "level_id.send_sms",
-        "level_id.send_letter",
-        "level_id.create_activity",
-    )
-    def _compute_send_blocked_reason(self):
-        for reminder in self:
-            reason = False
-            if reminder.state == "draft":
-                reason = reminder._get_dunning_send_blocked_reason()
-                if not reason and not reminder._get_dunning_requested_channels():
-                    reason = reminder.env._(
-                        "The level %(level)s has no channel (email, SMS, letter or phone "
-                        "call): sending it only marks it as reminded.",
-                        level=reminder.level_id.name,
-                    )
-            reminder.send_blocked_reason = reason
-
-    def _get_dunning_send_blocked_reason(self):
-        """Why this reminder must not be sent as it stands, or False. Checked on
-        display and again just before sending (after the refresh)."""
-        self.ensure_one()
-        currency = self.currency_id
-        if not self.partner_id.active:
-            return self.env._("The customer is archived.")
-        if currency.compare_amounts(self.amount_net, 0) <= 0:
-            return self.env._(
-                "Nothing to ask: the credits and unmatched payments cover the overdue "
-                "invoices (net %(net)s).",
-                net=tools.format_amount(self.env, self.amount_net, currency),
-            )
-        company = self.company_id
-        minimum = company.currency_id._convert(
-            self.scenario_id.min_amount, currency, company, self.date or fields.Date.today()
-        )
-        if currency.compare_amounts(self.amount_net, minimum) < 0:
-            return self.env._(
-                "The net amount due (%(net)s) is below the scenario's minimum (%(minimum)s).",
-                net=tools.format_amount(self.env, self.amount_net, currency),
-                minimum=tools.format_amount(self.env, minimum, currency),
-            )
-        return False
 
     def _compute_short_url(self):
         for reminder in self:
@@ -514,27 +311,6 @@ class DunningReminder(models.Model):
         for reminder in self:
             reminder.letter_address_complete = not reminder._dunning_get_letter_address_missing()
 
-    def _compute_payment_means(self):
-        # A company with no payment provider enabled offers no online payment:
-        # looked up once per company rather than per reminder.
-        providers = {}
-        for reminder in self:
-            reminder.bank_account_id = reminder._get_dunning_bank_account()
-            company = reminder.company_id
-            if company not in providers:
-                providers[company] = "payment.provider" in self.env and bool(
-                    self.env["payment.provider"]
-                    .sudo()
-                    .search_count(
-                        [
-                            *self.env["payment.provider"]._check_company_domain(company.id),
-                            ("state", "in", ["enabled", "test"]),
-                        ],
-                        limit=1,
-                    )
-                )
-            reminder.can_pay_online = providers[company] and reminder._dunning_can_pay_online()
-
     @api.model
     def _get_dunning_by_short_code(self, code):
         """The reminder of a short link, or an empty recordset (in sudo: the code
@@ -558,13 +334,6 @@ class DunningReminder(models.Model):
             ],
             order="invoice_date_due, id",
         )
-
-    @api.depends("email_status", "sms_status", "letter_status", "call_status")
-    def _compute_has_channel_error(self):
-        for reminder in self:
-            reminder.has_channel_error = any(
-                reminder[f"{channel}_status"] == "error" for channel in CHANNELS
-            )
 
     @api.depends("partner_id.email", "partner_id.child_ids.email", "partner_id.child_ids.type")
     def _compute_email_partner_id(self):
@@ -813,240 +582,3 @@ class DunningReminder(models.Model):
         action["domain"] = [("id", "in", self.line_ids.move_id.ids)]
         action["context"] = {"create": False}
         return action
-
-    def action_view_penalty_invoice(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account.action_move_out_invoice_type"
-        )
-        action.update(
-            {"res_id": self.penalty_invoice_id.id, "views": [(False, "form")], "view_mode": "form"}
-        )
-        return action
-
-    # ------------------------------------------------------------------
-    # Processing
-    # ------------------------------------------------------------------
-
-    def _dunning_refresh(self):
-        """Bring draft reminders up to date before they are sent or marked: drop
-        the invoices paid since the reminder was prepared, stop reminding those
-        paused or excluded since (still listed as outstanding when overdue),
-        update what is left to pay, drop the credits used since and add the new
-        ones, and cancel the reminders with no invoice left to remind.
-
-        :return: the reminders still to send
-        """
-        today = self.env["account.move"]._dunning_today()
-        self.env.flush_all()
-        self.line_ids.move_id.invalidate_recordset(
-            ["payment_state", "amount_residual", "amount_residual_signed"]
-        )
-        self.line_ids.move_line_id.invalidate_recordset(
-            ["reconciled", "amount_residual", "amount_residual_currency"]
-        )
-        # What the loop below reads, read for all the reminders at once.
-        self.line_ids.move_id.fetch(
-            [
-                "payment_state",
-                "amount_residual",
-                "currency_id",
-                "dunning_pause_reason",
-                "dunning_excluded",
-            ]
-        )
-        self.partner_id.fetch(["dunning_excluded"])
-        new_credits = self._dunning_get_new_credit_lines()
-        invoice_bodies, partner_bodies = {}, defaultdict(list)
-        for reminder in self:
-            # Invoices paid late (their penalties claimed) are paid on purpose.
-            debit_lines = reminder.line_ids.filtered(
-                lambda line: line.kind not in ("credit", "paid_late")
-            )
-            settled = debit_lines.filtered(
-                lambda line: (
-                    line.move_id
-                    and (
-                        line.move_id.payment_state in PAID_STATES
-                        or line.move_id.currency_id.compare_amounts(line.move_id.amount_residual, 0)
-                        <= 0
-                    )
-                )
-            )
-            # Paused or excluded since: no longer reminded, still outstanding.
-            withheld = (debit_lines - settled).filtered(
-                lambda line: (
-                    line.kind == "level"
-                    and (
-                        line.reminder_id.partner_id.dunning_excluded
-                        or line.move_id.dunning_pause_reason
-                        or line.move_id.dunning_excluded
-                    )
-                )
-            )
-            credit_lines = reminder.line_ids.filtered(lambda line: line.kind == "credit")
-            used = credit_lines.filtered(
-                lambda line: (
-                    not line.move_line_id
-                    or line.move_line_id.reconciled
-                    or line.move_line_id.company_currency_id.compare_amounts(
-                        line.move_line_id.amount_residual, 0
-                    )
-                    >= 0
-                )
-            )
-            dropped = settled.filtered(lambda line: line.kind == "level").move_id
-            withheld_moves = withheld.move_id
-            (settled | used).unlink()
-            not_due = withheld.filtered(lambda line: not line.date_due or line.date_due >= today)
-            not_due.unlink()
-            (withheld - not_due).write({"kind": "overdue", "level_id": False})
-            for moves, text in (
-                (
-                    dropped,
-                    self.env._(
-                        "Paid since reminder %(reminder)s was prepared, removed from it: "
-                        "%(names)s.",
-                        reminder=reminder.name,
-                        names=", ".join(dropped.mapped("name")),
-                    ),
-                ),
-                (
-                    withheld_moves,
-                    self.env._(
-                        "Paused or excluded since reminder %(reminder)s was prepared, no "
-                        "longer reminded by it: %(names)s.",
-                        reminder=reminder.name,
-                        names=", ".join(withheld_moves.mapped("name")),
-                    ),
-                ),
-            ):
-                if moves:
-                    reminder._message_log(body=text)
-                    invoice_bodies.update(dict.fromkeys(moves.ids, text))
-                    partner_bodies[reminder.partner_id.id].append(text)
-            for line in reminder.line_ids:
-                if line.kind == "credit":
-                    source = line.move_line_id
-                    vals = {
-                        "amount_residual": source.amount_residual_currency,
-                        "amount_residual_company": source.amount_residual,
-                    }
-                elif line.move_id:
-                    vals = {
-                        "amount_residual": line.move_id.amount_residual,
-                        "amount_residual_company": line.move_id.amount_residual_signed,
-                    }
-                else:
-                    continue
-                if any(
-                    line.currency_id.compare_amounts(line[fname], value)
-                    for fname, value in vals.items()
-                ):
-                    line.write(vals)
-            added = new_credits.get(
-                (reminder.partner_id.id, reminder.company_id.id, reminder.currency_id.id), []
-            )
-            if added:
-                reminder.write(
-                    {
-                        "line_ids": [
-                            fields.Command.create(self._prepare_reminder_credit_line_vals(line))
-                            for line in added
-                        ]
-                    }
-                )
-            if reminder.date != today:
-                reminder.date = today
-        if invoice_bodies:
-            self.env["account.move"].browse(invoice_bodies)._message_log_batch(invoice_bodies)
-            self.env["res.partner"].browse(partner_bodies)._message_log_batch(
-                {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
-            )
-        empty = self.filtered(lambda r: not r.level_line_ids)
-        empty._dunning_cancel(
-            self.env._(
-                "Nothing left to remind: the invoices were paid, paused or excluded since "
-                "the reminder was prepared."
-            )
-        )
-        return self - empty
-
-    def _dunning_get_new_credit_lines(self):
-        """Credits (credit notes, payments not matched) of the customers of these
-        reminders that are not listed on them yet, in one search.
-
-        :return: {(partner id, company id, currency id): [account.move.line]}
-        """
-        if not self:
-            return {}
-        listed = set(self.line_ids.move_line_id.ids)
-        result = defaultdict(list)
-        for line in self._dunning_search_credit_lines(self.partner_id.ids, self.company_id.ids):
-            if line.id not in listed:
-                key = (
-                    line.move_id.commercial_partner_id.id,
-                    line.company_id.id,
-                    line.currency_id.id,
-                )
-                result[key].append(line)
-        return result
-
-    def _dunning_cancel(self, reason):
-        """Cancel the reminders, saying why on them, their invoices and their
-        customers. The invoices are examined again by the run of the next day."""
-        self._dunning_write_proof({"state": "cancelled", "cancel_reason": reason})
-        moves = self.level_line_ids.move_id
-        moves._dunning_write({"dunning_next_date": False})
-        invoice_bodies, partner_bodies = {}, defaultdict(list)
-        for reminder in self:
-            reminder._message_log(body=reason)
-            body = self.env._(
-                "Reminder %(reminder)s cancelled: %(reason)s", reminder=reminder.name, reason=reason
-            )
-            invoice_bodies.update(dict.fromkeys(reminder.level_line_ids.move_id.ids, body))
-            partner_bodies[reminder.partner_id.id].append(body)
-        if invoice_bodies:
-            moves._message_log_batch(invoice_bodies)
-        if partner_bodies:
-            self.partner_id._message_log_batch(
-                {pid: " ".join(texts) for pid, texts in partner_bodies.items()}
-            )
-
-    # ------------------------------------------------------------------
-    # Payment means, as the customer documents state them
-    # ------------------------------------------------------------------
-
-    def _get_dunning_bank_account(self):
-        """The bank account the customer is asked to pay to: the one named on the
-        reminded invoices (``partner_bank_id``) when they agree on one, else the
-        company's first account."""
-        self.ensure_one()
-        banks = self.line_ids.move_id.partner_bank_id
-        if len(banks) == 1:
-            return banks
-        return self.company_id.partner_id.bank_ids[:1]
-
-    def _dunning_can_pay_online(self):
-        """Whether the customer can really pay these invoices online: the invoice
-        portal offers payment (module account_payment, portal payment enabled) and
-        an online payment provider accepts this customer, amount and currency."""
-        self.ensure_one()
-        moves = self.level_line_ids.move_id or self.line_ids.move_id
-        if "payment.provider" not in self.env or not moves:
-            return False
-        if not hasattr(moves, "_has_to_be_paid"):
-            return False
-        if not all(move._has_to_be_paid() for move in moves):
-            return False
-        providers = (
-            self.env["payment.provider"]
-            .sudo()
-            ._get_compatible_providers(
-                self.company_id.id,
-                self.partner_id.id,
-                self.amount_net,
-                currency_id=self.currency_id.id,
-            )
-        )
-        return bool(providers)

@@ -1,5 +1,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The penalty side of a reminder: payments received but not matched, and the
+"""The penalty side of a reminder: its interest and flat indemnities (totals of
+its lines) and the amount it asks, payments received but not matched, and the
 formal-notice dates of its invoices."""
 
 from odoo import api, fields, models
@@ -11,6 +12,44 @@ from .dunning_reminder_line import PenaltyCalculator
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
 
+    # Late-payment penalties (French law): totals of the lines.
+    amount_penalty = fields.Monetary(
+        string="Late-Payment Interest",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="Interest owed on the listed invoices on the reminder's date.",
+    )
+    amount_indemnity = fields.Monetary(
+        string="Flat Indemnities",
+        currency_field="company_currency_id",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="Flat indemnity for recovery costs, once for each listed invoice paid late.",
+    )
+    amount_total_claimed = fields.Monetary(
+        string="Total Claimed",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="Net amount due plus interest, plus the flat indemnities when the reminder "
+        "is in the company's currency (in another currency they are stated apart, in "
+        "euros).",
+    )
+    amount_claimed = fields.Monetary(
+        string="Amount Asked",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="The one amount every message of this reminder (email, SMS, letter) asks "
+        "the customer to pay: the net amount due, plus the penalties when the level "
+        "states them.",
+    )
+    penalty_missing_rate = fields.Boolean(
+        string="Interest Rate Missing",
+        compute="_compute_penalty_amounts",
+        store=True,
+        help="Some penalties could not be computed because an interest rate is missing.",
+    )
+    penalty_missing_message = fields.Char(compute="_compute_penalty_missing_message")
+    show_penalties = fields.Boolean(related="level_id.show_penalties")
     penalty_unmatched_warning = fields.Char(
         string="Unmatched Payments",
         compute="_compute_penalty_unmatched",
@@ -22,6 +61,36 @@ class DunningReminder(models.Model):
         compute="_compute_penalty_unmatched",
         help="The same, in the customer's language, for the customer documents.",
     )
+
+    @api.depends(
+        "amount_net",
+        "currency_id",
+        "level_id.show_penalties",
+        "line_ids.penalty_amount_currency",
+        "line_ids.indemnity_amount",
+        "line_ids.penalty_error",
+    )
+    def _compute_penalty_amounts(self):
+        for reminder in self:
+            lines = reminder.line_ids.filtered(lambda line: line.kind != "credit")
+            # Interest in the invoices' currency; the flat indemnity is fixed in
+            # euros by law and only added up with amounts in that same currency.
+            reminder.amount_penalty = sum(lines.mapped("penalty_amount_currency"))
+            reminder.amount_indemnity = sum(lines.mapped("indemnity_amount"))
+            total = reminder.amount_net + reminder.amount_penalty
+            if reminder.currency_id == reminder.company_currency_id:
+                total += reminder.amount_indemnity
+            reminder.amount_total_claimed = total
+            reminder.amount_claimed = (
+                total if reminder.level_id.show_penalties else reminder.amount_net
+            )
+            reminder.penalty_missing_rate = any(lines.mapped("penalty_error"))
+
+    @api.depends("line_ids.penalty_error", "line_ids.penalty_error_message")
+    def _compute_penalty_missing_message(self):
+        for reminder in self:
+            notes = reminder.line_ids.filtered("penalty_error").mapped("penalty_error_message")
+            reminder.penalty_missing_message = " / ".join(dict.fromkeys(notes)) or False
 
     @api.depends("line_ids.kind", "line_ids.amount_residual", "line_ids.move_id")
     def _compute_penalty_unmatched(self):

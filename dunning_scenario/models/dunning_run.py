@@ -2,7 +2,7 @@
 """The daily run: its record per company and day, and its batches: which
 customers to remind (the creation of their reminders is in
 dunning_run_generate.py), then the automatic sending of the scenarios that send
-by themselves (dunning_sending.py)."""
+by themselves (dunning_auto_send.py)."""
 
 import logging
 import time

@@ -1,62 +1,87 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Sending a reminder through its channels: email, SMS, letter, call."""
+"""Sending a reminder through the channels of its level: each channel on its
+own, what each did, the letter and the phone call, and the reminder done.
 
-import logging
-import textwrap
-import time
+The email and SMS channels are in dunning_sending_email.py and
+dunning_sending_sms.py, their delivery in dunning_delivery.py, the letters to
+post in dunning_letter_posting.py, the automatic sending of the daily run in
+dunning_auto_send.py."""
+
 from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.tools.pdf import merge_pdf
 
-from .dunning_reminder import CHANNELS, SMS_PLAIN_SPACES
-from .dunning_run import DB_ERRORS_TO_PROPAGATE
-from .mail_template import html_sanitize_once, qweb_compile_once
-
-_logger = logging.getLogger(__name__)
+from .dunning_reminder import CHANNELS
 
 # What a channel is once its work is done on Odoo's side: an email or an SMS
 # waits in its queue, a letter waits to be posted, a call is planned.
 SUCCESS_STATUS = {"email": "queued", "sms": "queued", "letter": "to_post", "call": "done"}
-# The channel status an email or SMS follows, from its recipient's
-# notification: it is sent once the mail server or the SMS provider accepted
-# it, and fails when they refuse it, when it bounces or is cancelled.
-NOTIFICATION_STATUS = {
-    "ready": "queued",
-    "process": "queued",
-    "pending": "done",
-    "sent": "done",
-    "bounce": "error",
-    "exception": "error",
-    "canceled": "error",
-}
 # The bit of each channel in a reminder's dunning_channels_done.
 CHANNEL_BITS = {"email": 1, "sms": 2, "letter": 4, "call": 8, "manual": 16}
-# Longest provider or bounce text kept in a channel's reason.
-FAILURE_DETAIL_LENGTH = 200
-# The automatic sending goes by chunks of reminders (one refresh, one rendering
-# of each email template, one chatter write per chunk): at most this many, and
-# no more than fit, at the pace of the previous chunk, in half the time left.
-SEND_CHUNK_MAX = 100
-# Template fields rendered for the reminders' emails, as the mail composer
-# renders them for one record (recipients: partner_to, email_to and email_cc
-# give partner_ids).
-EMAIL_RENDER_FIELDS = (
-    "subject",
-    "body_html",
-    "email_from",
-    "email_to",
-    "email_cc",
-    "partner_to",
-    "lang",
-    "scheduled_date",
-)
+# A phone call is done once it is planned for someone.
+CHANNEL_STATUS = [("none", "Not requested"), ("done", "Done"), ("error", "Error")]
+# An email or an SMS is done only once it left Odoo for its recipient; it
+# waits in the queue until then, and fails when the mail server or the SMS
+# provider refuses it, or it bounces.
+MESSAGE_STATUS = [
+    ("none", "Not requested"),
+    ("queued", "Queued"),
+    ("done", "Sent out"),
+    ("error", "Error"),
+]
+# A letter is done once an accountant marked it posted.
+LETTER_STATUS = [
+    ("none", "Not requested"),
+    ("to_post", "To post"),
+    ("done", "Posted"),
+    ("error", "Error"),
+]
 
 
 class DunningReminder(models.Model):
     _inherit = "dunning.reminder"
 
+    send_blocked_reason = fields.Char(
+        string="Cannot Be Sent Because",
+        compute="_compute_send_blocked_reason",
+        help="Why this reminder cannot be sent as it stands: nothing is really owed, "
+        "the customer is archived, the level has no channel... It stays in To remind "
+        "until the reason is gone; it can still be marked as reminded or cancelled.",
+    )
+    channels_planned = fields.Char(
+        string="Will Be Sent By",
+        compute="_compute_channels_planned",
+        help="The channels of the reminder's level, used when it is sent.",
+    )
+    email_status = fields.Selection(
+        MESSAGE_STATUS, string="Email", default="none", required=True, readonly=True, copy=False
+    )
+    email_error = fields.Char(readonly=True, copy=False)
+    sms_status = fields.Selection(
+        MESSAGE_STATUS, string="SMS", default="none", required=True, readonly=True, copy=False
+    )
+    sms_error = fields.Char(string="SMS Error", readonly=True, copy=False)
+    letter_status = fields.Selection(
+        LETTER_STATUS, string="Letter", default="none", required=True, readonly=True, copy=False
+    )
+    letter_error = fields.Char(readonly=True, copy=False)
+    call_status = fields.Selection(
+        CHANNEL_STATUS,
+        string="Phone Call",
+        default="none",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    call_error = fields.Char(string="Phone Call Error", readonly=True, copy=False)
+    has_channel_error = fields.Boolean(
+        string="Channel Error",
+        compute="_compute_has_channel_error",
+        store=True,
+        help="At least one channel (email, SMS, letter, phone call) failed; the reason "
+        "is shown on the reminder.",
+    )
     email_message_id = fields.Many2one(
         "mail.message",
         string="Email Message",
@@ -83,27 +108,6 @@ class DunningReminder(models.Model):
         ondelete="set null",
         help="The letter as it was made when the reminder was sent: the one to print and post.",
     )
-    letter_posted_date = fields.Date(
-        string="Letter Posted On",
-        readonly=True,
-        copy=False,
-        help="Day the letter was posted, as recorded by the accountant.",
-    )
-    letter_registered_number = fields.Char(
-        string="Registered Mail Number",
-        readonly=True,
-        copy=False,
-        help="Number of the registered letter (with acknowledgement of receipt): required "
-        "to mark a formal notice as posted.",
-    )
-    letter_ack_date = fields.Date(
-        string="Acknowledgement of Receipt",
-        readonly=True,
-        copy=False,
-        help="Day the customer signed for the registered letter, from the acknowledgement "
-        "of receipt.",
-    )
-    is_formal_notice = fields.Boolean(related="level_id.is_formal_notice")
     # For the effectiveness report: the channels that reached the customer, one
     # bit each (see CHANNEL_BITS), read there without unfolding every status.
     dunning_channels_done = fields.Integer(
@@ -129,6 +133,76 @@ class DunningReminder(models.Model):
             return self.reminded_by == "mark"
         status = self[f"{channel}_status"]
         return status in ("done", "to_post") if channel == "letter" else status == "done"
+
+    @api.depends(
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    @api.depends_context("lang")
+    def _compute_channels_planned(self):
+        for reminder in self:
+            reminder.channels_planned = ", ".join(
+                reminder._get_dunning_channel_label(channel)
+                for channel in reminder._get_dunning_requested_channels()
+            )
+
+    @api.depends(
+        "state",
+        "amount_net",
+        "currency_id",
+        "partner_id.active",
+        "scenario_id.min_amount",
+        "level_id.send_email",
+        "level_id.send_sms",
+        "level_id.send_letter",
+        "level_id.create_activity",
+    )
+    def _compute_send_blocked_reason(self):
+        for reminder in self:
+            reason = False
+            if reminder.state == "draft":
+                reason = reminder._get_dunning_send_blocked_reason()
+                if not reason and not reminder._get_dunning_requested_channels():
+                    reason = reminder.env._(
+                        "The level %(level)s has no channel (email, SMS, letter or phone "
+                        "call): sending it only marks it as reminded.",
+                        level=reminder.level_id.name,
+                    )
+            reminder.send_blocked_reason = reason
+
+    def _get_dunning_send_blocked_reason(self):
+        """Why this reminder must not be sent as it stands, or False. Checked on
+        display and again just before sending (after the refresh)."""
+        self.ensure_one()
+        currency = self.currency_id
+        if not self.partner_id.active:
+            return self.env._("The customer is archived.")
+        if currency.compare_amounts(self.amount_net, 0) <= 0:
+            return self.env._(
+                "Nothing to ask: the credits and unmatched payments cover the overdue "
+                "invoices (net %(net)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+            )
+        company = self.company_id
+        minimum = company.currency_id._convert(
+            self.scenario_id.min_amount, currency, company, self.date or fields.Date.today()
+        )
+        if currency.compare_amounts(self.amount_net, minimum) < 0:
+            return self.env._(
+                "The net amount due (%(net)s) is below the scenario's minimum (%(minimum)s).",
+                net=tools.format_amount(self.env, self.amount_net, currency),
+                minimum=tools.format_amount(self.env, minimum, currency),
+            )
+        return False
+
+    @api.depends("email_status", "sms_status", "letter_status", "call_status")
+    def _compute_has_channel_error(self):
+        for reminder in self:
+            reminder.has_channel_error = any(
+                reminder[f"{channel}_status"] == "error" for channel in CHANNELS
+            )
 
     # ------------------------------------------------------------------
     # Channels
@@ -349,336 +423,6 @@ class DunningReminder(models.Model):
             return partner
         return partner.browse(partner.address_get(["invoice"])["invoice"]) | partner
 
-    def _dunning_get_blacklisted_emails(self):
-        """The email addresses of these reminders' recipients that are on the
-        email blacklist, in one query.
-
-        :return: set of normalized email addresses
-        """
-        emails = {
-            email
-            for email in (
-                tools.email_normalize(reminder.email_partner_id.email) for reminder in self
-            )
-            if email
-        }
-        if not emails:
-            return set()
-        Blacklist = self.env["mail.blacklist"].sudo()
-        return set(Blacklist.search([("email", "in", list(emails))]).mapped("email"))
-
-    def _dunning_check_email_recipient(self, blacklist=None):
-        """Why no email can reach the customer, in the accountant's words, or
-        False when the recipient has a usable address.
-
-        :param blacklist: the blacklisted addresses among the recipients (see
-            ``_dunning_get_blacklisted_emails``), else looked up here
-        """
-        self.ensure_one()
-        recipient = self.email_partner_id
-        if not recipient:
-            return self.env._(
-                "%(customer)s has no email address", customer=self.partner_id.display_name
-            )
-        if not recipient.active:
-            return self.env._(
-                "%(contact)s is archived, no email can be sent to it",
-                contact=recipient.display_name,
-            )
-        email = tools.email_normalize(recipient.email)
-        if not email:
-            return self.env._(
-                "the email address of %(contact)s (%(email)s) is not valid",
-                contact=recipient.display_name,
-                email=recipient.email,
-            )
-        if blacklist is None:
-            blacklist = self._dunning_get_blacklisted_emails()
-        if email in blacklist:
-            return self.env._(
-                "%(email)s is on the email blacklist (it asked to receive no more emails)",
-                email=email,
-            )
-        return False
-
-    def _dunning_render_emails(self):
-        """Render the emails of these reminders, each template once for all the
-        reminders using it (one rendering per language, the QWeb body compiled
-        once per language rather than once per reminder). What a template
-        renders is what Odoo's mail composer renders for one record: subject,
-        body, sender, recipients (``partner_ids``), language, scheduled date. A
-        template that fails to render is left to each reminder, which renders
-        its own email and records why it fails.
-
-        :return: {reminder id: {field: rendered value}}
-        """
-        by_template = defaultdict(list)
-        for reminder in self:
-            if reminder.level_id.mail_template_id:
-                by_template[reminder.level_id.mail_template_id].append(reminder.id)
-        rendered = {}
-        for template, res_ids in by_template.items():
-            try:
-                with self.env.cr.savepoint(), qweb_compile_once():
-                    rendered.update(
-                        template._generate_template(
-                            res_ids, EMAIL_RENDER_FIELDS, find_or_create_partners=True
-                        )
-                    )
-            except DB_ERRORS_TO_PROPAGATE:
-                raise
-            except Exception:  # noqa: BLE001 - each reminder then renders its own
-                _logger.info("Template %s failed to render in batch", template.id, exc_info=True)
-        # What message_post would look up for each reminder, for all at once:
-        # the author and the reply-to address of each sender, the company and
-        # the alias domain of each reminder.
-        reminders = self.filtered(lambda reminder: reminder.id in rendered)
-        companies = reminders._mail_get_companies(default=self.env.company)
-        alias_domains = reminders.sudo()._mail_get_alias_domains(default_company=self.env.company)
-        by_sender = defaultdict(lambda: self.browse())
-        for reminder in reminders:
-            by_sender[reminder._get_dunning_email_from(rendered[reminder.id])] |= reminder
-        for email_from, senders in by_sender.items():
-            author_id = self._get_dunning_email_author(email_from)
-            reply_to = senders._notify_get_reply_to(default=email_from)
-            for reminder in senders:
-                rendered[reminder.id].update(
-                    author_id=author_id,
-                    reply_to=reply_to[reminder.id],
-                    record_company_id=companies[reminder.id].id,
-                    record_alias_domain_id=alias_domains[reminder.id].id,
-                )
-        return rendered
-
-    def _get_dunning_email_from(self, rendered):
-        """The sender of this reminder's email: the template's, else the user's."""
-        self.ensure_one()
-        email_from = (
-            rendered.get("email_from") if self.level_id.mail_template_id.email_from else False
-        )
-        return email_from or self.env.user.email_formatted
-
-    @api.model
-    def _get_dunning_email_author(self, email_from):
-        """The partner the email is posted as: the one matching the sender's
-        address, else the current user's (as Odoo's mail composer does)."""
-        author_id, __ = (
-            self.env["mail.thread"]
-            .with_context(active_test=False)
-            ._message_compute_author(None, email_from, raise_on_email=False)
-        )
-        return author_id or self.env.user.partner_id.id
-
-    def _prepare_dunning_email_post_values(self, template, rendered, attachments):
-        """What to post for the email of this reminder, from its rendered
-        template: the values Odoo's mail composer gives ``message_post`` when
-        it sends a template on one record (author found from the sender, the
-        template's layout, no signature, the template's language)."""
-        self.ensure_one()
-        email_from = self._get_dunning_email_from(rendered)
-        author_id = rendered.get("author_id") or self._get_dunning_email_author(email_from)
-        body = rendered.get("body_html")
-        return {
-            "author_id": author_id,
-            "email_from": email_from,
-            "subject": rendered.get("subject") or self._message_compute_subject(),
-            "body": body if body and not tools.is_html_empty(body) else "",
-            "partner_ids": list(rendered.get("partner_ids") or []),
-            "attachment_ids": attachments.ids,
-            "scheduled_date": rendered.get("scheduled_date") or False,
-            "force_email_lang": rendered.get("lang") or False,
-            "message_type": "comment",
-            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
-            "email_add_signature": False,
-            "email_layout_xmlid": template.email_layout_xmlid or False,
-            "mail_auto_delete": template.auto_delete,
-            "mail_server_id": template.mail_server_id.id,
-            "mail_activity_type_id": False,
-            "parent_id": False,
-            "record_name": self.display_name,
-            "reply_to_force_new": False,
-            "force_send": False,
-            # Looked up with the other reminders' (see _dunning_render_emails),
-            # else by message_post.
-            **{
-                fname: rendered[fname]
-                for fname in ("reply_to", "record_company_id", "record_alias_domain_id")
-                if fname in rendered
-            },
-        }
-
-    def _dunning_send_email(self, rendered=None, proof=None):
-        """Post the level's email on the reminder: the customer gets it through
-        the mail queue, and the responsible follows the reminder to get the
-        replies. The email status then follows the email's delivery.
-
-        :param rendered: this reminder's email as rendered with others (see
-            ``_dunning_render_emails``), else rendered here
-        :param proof: dict in which to leave the email's message for the
-            caller to write with the channel's status; else written here
-        """
-        self.ensure_one()
-        template = self.level_id.mail_template_id
-        if not template:
-            raise UserError(
-                self.env._("Level %(level)s has no email template.", level=self.level_id.name)
-            )
-        recipient = self.email_partner_id
-        if rendered is None:
-            rendered = template._generate_template(
-                self.ids, EMAIL_RENDER_FIELDS, find_or_create_partners=True
-            )[self.id]
-        attachments = self.env["ir.attachment"]
-        if self.level_id.attach_invoices:
-            attachments = self._dunning_prepare_invoice_attachments()
-        message = self.message_post(
-            **self._prepare_dunning_email_post_values(template, rendered, attachments)
-        )
-        notifications = message.sudo().notification_ids.filtered(
-            lambda notif: notif.notification_type == "email" and notif.res_partner_id == recipient
-        )
-        if not notifications:
-            raise UserError(
-                self.env._(
-                    "No email left for %(contact)s: Odoo found nobody to send it to.",
-                    contact=recipient.display_name,
-                )
-            )
-        failed = notifications.filtered(
-            lambda notif: NOTIFICATION_STATUS[notif.notification_status] == "error"
-        )
-        if failed:
-            raise UserError(self._dunning_get_delivery_failure("email", failed[0]))
-        if proof is not None:
-            proof["email_message_id"] = message.id
-        else:
-            self._dunning_write_proof({"email_message_id": message.id})
-        if self.user_id:
-            # After posting: the responsible gets the customer's replies, not a
-            # copy of every reminder.
-            self.message_subscribe(partner_ids=self.user_id.partner_id.ids)
-        return self.env._("email to %(recipient)s (queued)", recipient=recipient.email_formatted)
-
-    def _dunning_prepare_invoice_attachments(self):
-        """The PDF of each reminded invoice, attached to the reminder: the PDF
-        Odoo made when the invoice was sent, else one rendered now."""
-        self.ensure_one()
-        vals_list = []
-        for move in self.level_line_ids.move_id:
-            if move.invoice_pdf_report_id:
-                raw, name = move.invoice_pdf_report_id.raw, move.invoice_pdf_report_id.name
-            else:
-                raw, __ = (
-                    self.env["ir.actions.report"]
-                    .with_context(lang=move.partner_id.lang)
-                    ._render_qweb_pdf("account.account_invoices", move.ids)
-                )
-                name = move._get_invoice_report_filename()
-            vals_list.append(
-                {
-                    "name": name,
-                    "raw": raw,
-                    "mimetype": "application/pdf",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                }
-            )
-        return self.env["ir.attachment"].create(vals_list)
-
-    def _dunning_send_sms(self):
-        """Queue the level's SMS to the customer's mobile (else phone) number.
-        The SMS status then follows its delivery."""
-        self.ensure_one()
-        template = self.level_id.sms_template_id
-        if not template:
-            raise UserError(
-                self.env._("Level %(level)s has no SMS template.", level=self.level_id.name)
-            )
-        recipient, number = self._dunning_get_sms_recipient()
-        body = template._render_field("body", self.ids, compute_lang=True)[self.id]
-        message = self._message_sms(
-            body.translate(SMS_PLAIN_SPACES),
-            partner_ids=recipient.ids,
-            sms_pid_to_number={recipient.id: number},
-            put_in_queue=True,
-        )
-        notifications = message.sudo().notification_ids.filtered(
-            lambda notif: notif.notification_type == "sms" and notif.res_partner_id == recipient
-        )
-        if not notifications:
-            raise UserError(
-                self.env._(
-                    "No SMS left for %(number)s: Odoo found nobody to send it to.",
-                    number=number,
-                )
-            )
-        failed = notifications.filtered(
-            lambda notif: NOTIFICATION_STATUS[notif.notification_status] == "error"
-        )
-        if failed:
-            raise UserError(self._dunning_get_delivery_failure("sms", failed[0]))
-        self._dunning_write_proof({"sms_message_id": message.id})
-        return self.env._("SMS to %(number)s (queued)", number=number)
-
-    def _dunning_get_sms_recipient(self):
-        """The first contact with a usable number, mobile before phone, and that
-        number in E.164 form, read with the contact's country (else the
-        company's).
-
-        :return: (res.partner, number)
-        """
-        self.ensure_one()
-        invalid = []
-        for contact in self._dunning_get_contacts():
-            country = contact.country_id or self.company_id.country_id
-            for fname in ("mobile", "phone"):
-                number = contact[fname]
-                if not number:
-                    continue
-                try:
-                    number = contact._phone_format(
-                        number=number, country=country, raise_exception=True
-                    )
-                except UserError:
-                    invalid.append(number)
-                    continue
-                if not contact.active:
-                    raise UserError(
-                        self.env._(
-                            "%(contact)s is archived, no SMS can be sent to it.",
-                            contact=contact.display_name,
-                        )
-                    )
-                blacklisted = (
-                    self.env["phone.blacklist"].sudo().search_count([("number", "=", number)])
-                )
-                if blacklisted:
-                    raise UserError(
-                        self.env._(
-                            "%(number)s is on the SMS blacklist (it asked to receive no more "
-                            "text messages).",
-                            number=number,
-                        )
-                    )
-                return contact, number
-        if invalid:
-            raise UserError(
-                self.env._(
-                    "No valid phone number for %(customer)s: %(numbers)s cannot be read as a "
-                    "phone number (country: %(country)s).",
-                    customer=self.partner_id.display_name,
-                    numbers=", ".join(invalid),
-                    country=(self.partner_id.country_id or self.company_id.country_id).name
-                    or self.env._("none"),
-                )
-            )
-        raise UserError(
-            self.env._(
-                "%(customer)s has no mobile or phone number.",
-                customer=self.partner_id.display_name,
-            )
-        )
-
     def _dunning_send_letter(self, pdf=None):
         """Make the letter PDF and keep it on the reminder, to print and post:
         the letter waits in the letters to post until an accountant marks it
@@ -829,401 +573,3 @@ class DunningReminder(models.Model):
         if method == "mark":
             for reminder in self:
                 reminder._message_log(body=self.env._("Marked as reminded, nothing was sent."))
-
-    # ------------------------------------------------------------------
-    # Delivery of emails and SMS
-    # ------------------------------------------------------------------
-
-    def _dunning_sync_delivery(self):
-        """Bring the email and SMS statuses of these reminders in line with their
-        messages' real delivery (called whenever a notification changes, see
-        mail.notification): queued until the mail server or the SMS provider
-        accepted it, then sent, or an error with its reason."""
-        for reminder in self:
-            vals = {}
-            for channel in ("email", "sms"):
-                message = reminder[f"{channel}_message_id"]
-                if not message or reminder[f"{channel}_status"] == "none":
-                    continue
-                status, reason = reminder._dunning_get_delivery(channel, message)
-                if status and (status, reason) != (
-                    reminder[f"{channel}_status"],
-                    reminder[f"{channel}_error"] or False,
-                ):
-                    vals.update({f"{channel}_status": status, f"{channel}_error": reason})
-            if vals:
-                reminder._dunning_write_proof(vals)
-
-    def _dunning_get_delivery(self, channel, message):
-        """Where the customer's copy of ``message`` stands.
-
-        :return: (channel status or None when Odoo no longer knows, reason)
-        """
-        self.ensure_one()
-        message = message.sudo()
-        notifications = message.notification_ids.filtered(
-            lambda notif: notif.notification_type == channel
-            and (channel == "sms" or notif.res_partner_id in message.partner_ids)
-        )
-        if not notifications:
-            return None, False
-        statuses = [NOTIFICATION_STATUS.get(n.notification_status, "queued") for n in notifications]
-        if "error" in statuses:
-            failed = notifications[statuses.index("error")]
-            return "error", self._dunning_get_delivery_failure(channel, failed)
-        if all(status == "done" for status in statuses):
-            return "done", False
-        return "queued", False
-
-    def _dunning_get_delivery_failure(self, channel, notification):
-        """Why ``notification`` failed, for the accountant (in the language of the
-        reminder's responsible, whoever made the mail queue run)."""
-        self.ensure_one()
-        env = self.with_context(lang=self._dunning_get_staff_lang()).env
-        Notification = env["mail.notification"]
-        failure = dict(Notification._fields["failure_type"]._description_selection(env)).get(
-            notification.failure_type
-        ) or dict(Notification._fields["notification_status"]._description_selection(env)).get(
-            notification.notification_status
-        )
-        detail = notification.failure_reason
-        if not detail and channel == "email":
-            # The mail queue keeps the mail server's answer on the mail.
-            detail = notification.mail_mail_id.failure_reason
-        detail = (detail or "").strip()
-        if detail and detail != failure:
-            detail = textwrap.shorten(" ".join(detail.split()), FAILURE_DETAIL_LENGTH)
-            failure = f"{failure} ({detail})"
-        recipient = (
-            notification.res_partner_id.email
-            if channel == "email"
-            else notification.sms_number or notification.res_partner_id.display_name
-        )
-        if channel == "email":
-            return env._(
-                "The email to %(recipient)s was not delivered: %(failure)s.",
-                recipient=recipient,
-                failure=failure,
-            )
-        return env._(
-            "The SMS to %(recipient)s was not delivered: %(failure)s.",
-            recipient=recipient,
-            failure=failure,
-        )
-
-    def _dunning_get_staff_lang(self):
-        self.ensure_one()
-        return self.user_id.lang or self.company_id.partner_id.lang or self.env.lang
-
-    # ------------------------------------------------------------------
-    # Letters to post
-    # ------------------------------------------------------------------
-
-    def _dunning_check_letters(self, statuses):
-        not_ready = self.filtered(lambda r: r.letter_status not in statuses)
-        if not_ready:
-            raise UserError(
-                self.env._(
-                    "These reminders have no letter in that state: %(names)s",
-                    names=", ".join(not_ready.mapped("name")),
-                )
-            )
-
-    def action_print_letters(self):
-        """Print the letters of these reminders as they were made when sent, in
-        one PDF."""
-        if not self:
-            raise UserError(self.env._("Select the letters to print."))
-        missing = self.filtered(lambda r: not r.letter_attachment_id)
-        if missing:
-            raise UserError(
-                self.env._(
-                    "These reminders have no letter to print: %(names)s",
-                    names=", ".join(missing.mapped("name")),
-                )
-            )
-        return {
-            "type": "ir.actions.act_url",
-            "url": "/dunning_scenario/letters?ids={}".format(",".join(map(str, self.ids))),
-            "target": "new",
-        }
-
-    def _dunning_get_letters_pdf(self):
-        """The stored letters of these reminders, joined in one PDF."""
-        return merge_pdf([reminder.letter_attachment_id.raw for reminder in self])
-
-    def action_post_letters(self):
-        """Ask the day the letters were posted (and the registered-mail numbers)."""
-        self._dunning_check_letters(("to_post",))
-        return self._dunning_letter_post_action("post")
-
-    def action_record_letter_ack(self):
-        """Ask the day the customer signed for the registered letter."""
-        self._dunning_check_letters(("done",))
-        return self._dunning_letter_post_action("ack")
-
-    def _dunning_letter_post_action(self, mode):
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Letters Posted")
-            if mode == "post"
-            else self.env._("Acknowledgements of Receipt"),
-            "res_model": "dunning.letter.post",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_mode": mode,
-                "default_line_ids": [
-                    fields.Command.create({"reminder_id": reminder.id}) for reminder in self
-                ],
-            },
-        }
-
-    def _dunning_mark_letters_posted(self, posted_date, numbers=None):
-        """Record that the letters were posted on ``posted_date``: from then on
-        they count as sent. A formal notice goes by registered mail: its number
-        is required.
-
-        :param numbers: {reminder: registered-mail number}
-        """
-        numbers = numbers or {}
-        self._dunning_check_letters(("to_post",))
-        today = self.env["account.move"]._dunning_today()
-        if posted_date > today:
-            raise UserError(self.env._("A letter cannot be posted after today."))
-        for reminder in self:
-            number = (numbers.get(reminder) or "").strip()
-            if reminder.is_formal_notice and not number:
-                raise UserError(
-                    self.env._(
-                        "%(reminder)s is a formal notice, sent by registered mail: enter its "
-                        "registered-mail number to mark it posted.",
-                        reminder=reminder.name,
-                    )
-                )
-            if posted_date < reminder.date:
-                raise UserError(
-                    self.env._(
-                        "The letter of %(reminder)s was made on %(date)s: it cannot have been "
-                        "posted before.",
-                        reminder=reminder.name,
-                        date=tools.format_date(self.env, reminder.date),
-                    )
-                )
-            reminder._dunning_write_proof(
-                {
-                    "letter_status": "done",
-                    "letter_error": False,
-                    "letter_posted_date": posted_date,
-                    "letter_registered_number": number or False,
-                }
-            )
-            if number:
-                text = self.env._(
-                    "Letter of reminder %(reminder)s posted on %(date)s by registered mail "
-                    "no. %(number)s.",
-                    reminder=reminder.name,
-                    date=tools.format_date(self.env, posted_date),
-                    number=number,
-                )
-            else:
-                text = self.env._(
-                    "Letter of reminder %(reminder)s posted on %(date)s.",
-                    reminder=reminder.name,
-                    date=tools.format_date(self.env, posted_date),
-                )
-            reminder._dunning_log_letter_event(text)
-
-    def _dunning_record_letter_ack(self, ack_date):
-        """Record the day the customer signed for the registered letters."""
-        self._dunning_check_letters(("done",))
-        today = self.env["account.move"]._dunning_today()
-        for reminder in self:
-            if not reminder.letter_registered_number:
-                raise UserError(
-                    self.env._(
-                        "The letter of %(reminder)s was not sent by registered mail: there is "
-                        "no acknowledgement of receipt to record.",
-                        reminder=reminder.name,
-                    )
-                )
-            if reminder.letter_ack_date:
-                raise UserError(
-                    self.env._(
-                        "The acknowledgement of receipt of %(reminder)s is already recorded.",
-                        reminder=reminder.name,
-                    )
-                )
-            if ack_date > today or ack_date < reminder.letter_posted_date:
-                raise UserError(
-                    self.env._(
-                        "The acknowledgement of receipt of %(reminder)s must be dated between "
-                        "the day the letter was posted (%(posted)s) and today.",
-                        reminder=reminder.name,
-                        posted=tools.format_date(self.env, reminder.letter_posted_date),
-                    )
-                )
-            reminder._dunning_write_proof({"letter_ack_date": ack_date})
-            reminder._dunning_log_letter_event(
-                self.env._(
-                    "Registered letter no. %(number)s of reminder %(reminder)s received by the "
-                    "customer on %(date)s.",
-                    number=reminder.letter_registered_number,
-                    reminder=reminder.name,
-                    date=tools.format_date(self.env, ack_date),
-                )
-            )
-
-    def _dunning_log_letter_event(self, text):
-        self.ensure_one()
-        self._message_log(body=text)
-        moves = self.level_line_ids.move_id
-        moves._message_log_batch(dict.fromkeys(moves.ids, text))
-        self.partner_id._message_log(body=text)
-
-    # ------------------------------------------------------------------
-    # Automatic sending (the daily run, once the reminders are prepared)
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _dunning_send_batch(self, companies, batch_size, progress):
-        """Send a batch of the reminders of automatic scenarios (see
-        _dunning_run_batch)."""
-        # Sending renders letters and emails: a batch stops after a time budget
-        # (at least one reminder each), well inside the cron's time limit; the
-        # framework calls again for what remains.
-        budget = float(
-            self.env["ir.config_parameter"].sudo().get_param("dunning_scenario.send_seconds", 60)
-        )
-        # Messages leave only inside each company's sending window; the run is
-        # called again when the next window opens.
-        companies = self._dunning_companies_in_sending_window(companies)
-        started = time.monotonic()
-        to_send = self.search(self._get_dunning_autosend_domain(companies), limit=batch_size)
-        # By chunks: one refresh (one search of new credits), one rendering of
-        # each email template and one chatter write per chunk rather than per
-        # reminder. The chunks grow (1, 2, 4...) while they fit in the time
-        # left at the pace of the previous one (a chunk of letters is slow, one
-        # of emails fast), so that the budget is checked often enough. A chunk
-        # that fails is sent again one reminder at a time, so that one bad
-        # reminder stops nothing.
-        # The email templates' bodies, compiled once for the whole batch.
-        with qweb_compile_once():
-            done = self._dunning_send_chunks(to_send, progress, started, budget)
-        if done:
-            self._dunning_wake_queues()
-        return done, self._dunning_to_send_count(companies)
-
-    @api.model
-    def _dunning_send_chunks(self, to_send, progress, started, budget):
-        """Send ``to_send`` by chunks until the time ``budget`` (seconds since
-        ``started``) is spent. :return: how many reminders were tried"""
-        done = 0
-        chunk_size = 1
-        while done < len(to_send):
-            elapsed = time.monotonic() - started
-            if done and elapsed >= budget:
-                break
-            chunk = to_send[done : done + chunk_size]
-            done += len(chunk)
-            chunk_started = time.monotonic()
-            self._dunning_send_chunk(chunk, progress)
-            pace = (time.monotonic() - chunk_started) / len(chunk)
-            left = budget - (time.monotonic() - started)
-            chunk_size = self._dunning_next_chunk_size(len(chunk), pace, left)
-        return done
-
-    @api.model
-    def _dunning_next_chunk_size(self, previous, pace, left):
-        """How many reminders the next chunk sends: twice the previous one at
-        most (and ``SEND_CHUNK_MAX``), no more than fit in half the time
-        ``left`` at ``pace`` seconds a reminder, at least one."""
-        size = min(2 * previous, SEND_CHUNK_MAX)
-        if pace > 0:
-            size = min(size, int(left / 2 / pace))
-        return max(size, 1)
-
-    @api.model
-    def _dunning_send_chunk(self, chunk, progress):
-        """Send a chunk of reminders automatically, checked again just before."""
-        # The HTML of the chunk's messages and notes, sanitized once each.
-        with html_sanitize_once():
-            self._dunning_send_chunk_sanitized(chunk, progress)
-
-    @api.model
-    def _dunning_send_chunk_sanitized(self, chunk, progress):
-        # Check again, just before sending, that something is really owed.
-        chunk = chunk._dunning_refresh()
-        for reminder in chunk:
-            reason = reminder._get_dunning_send_blocked_reason()
-            if reason:
-                reminder._message_log(
-                    body=self.env._("Not sent automatically: %(reason)s", reason=reason)
-                )
-                reminder.write({"auto_send_failed": True})
-                chunk -= reminder
-        # What is pending is written now, outside the savepoint below: a
-        # conflict there is not a reminder's failure and must propagate.
-        self.env.flush_all()
-        try:
-            with self.env.cr.savepoint():
-                # The queues are woken once for the whole batch, by the caller.
-                chunk.with_context(dunning_defer_wake=True).action_send()
-        except DB_ERRORS_TO_PROPAGATE:
-            raise
-        except Exception:  # noqa: BLE001 - sent again one by one below
-            self.env.invalidate_all()
-            for reminder in chunk:
-                self._dunning_send_one(reminder)
-        for reminder in chunk.filtered(lambda r: r.state == "sent"):
-            progress["sent"][reminder.company_id.id] += 1
-
-    @api.model
-    def _dunning_send_one(self, reminder):
-        """Send one reminder automatically; a failure is noted on it and stops
-        its automatic sending, never the run (database conflicts apart: the
-        whole batch rolls back and the cron runs again)."""
-        self.env.flush_all()
-        try:
-            with self.env.cr.savepoint():
-                reminder.with_context(dunning_defer_wake=True).action_send()
-        except DB_ERRORS_TO_PROPAGATE:
-            raise
-        except Exception as error:  # noqa: BLE001 - one bad reminder must not stop the run
-            _logger.warning("Reminder %s could not be sent: %s", reminder.name, error)
-            self.env.invalidate_all()
-            reminder._message_log(
-                body=self.env._("Automatic sending failed: %(error)s", error=str(error))
-            )
-            reminder._dunning_write_proof({"auto_send_failed": True})
-
-    @api.model
-    def _dunning_companies_in_sending_window(self, companies):
-        """The companies whose sending window is open now. For the others with
-        reminders waiting, the run is triggered again when their window opens."""
-        now = fields.Datetime.now()
-        closed = companies.filtered(lambda company: not company._dunning_in_sending_window(now))
-        if closed:
-            waiting = self._read_group(
-                self._get_dunning_autosend_domain(closed), ["company_id"], ["__count"]
-            )
-            if waiting:
-                cron = self.env.ref("dunning_scenario.ir_cron_dunning_process")
-                cron._trigger(
-                    at=min(company._dunning_next_sending_window(now) for company, __ in waiting)
-                )
-        return companies - closed
-
-    @api.model
-    def _get_dunning_autosend_domain(self, companies):
-        return [
-            ("state", "=", "draft"),
-            ("scenario_id.auto_send", "=", True),
-            ("auto_send_failed", "=", False),
-            ("company_id", "in", companies.ids),
-            ("level_id.is_litigation", "=", False),
-        ]
-
-    @api.model
-    def _dunning_to_send_count(self, companies):
-        return self.search_count(self._get_dunning_autosend_domain(companies))

@@ -200,7 +200,7 @@ class TestProof(DunningCommon):
         with (
             patch.object(type(to_send), "action_send", side_effect=UserError("No template")),
             self._frozen("2026-04-16"),
-            self.assertLogs("odoo.addons.dunning_scenario.models.dunning_sending", "WARNING"),
+            self.assertLogs("odoo.addons.dunning_scenario.models.dunning_auto_send", "WARNING"),
         ):
             self.env["dunning.reminder"]._dunning_run_batch(self.company, 200)
         self.assertTrue(to_send.auto_send_failed)

@@ -63,7 +63,8 @@ registry.category("web_tour.tours").add("dunning_scenario_reporting_tour", {
     },
     {
       content: "The customer's form shows what is overdue",
-      trigger: '.o_form_view .o-form-buttonbox .o_field_widget[name="dunning_overdue_amount"]:contains("1,500.00")',
+      trigger:
+        '.o_form_view .o-form-buttonbox .o_field_widget[name="dunning_overdue_amount"]:contains("1,500.00")',
     },
     {
       content: "Open the cockpit, in the Invoicing tab",
@@ -72,7 +73,8 @@ registry.category("web_tour.tours").add("dunning_scenario_reporting_tour", {
     },
     {
       content: "The cockpit shows the dunning status",
-      trigger: '.o_form_view .o_group .o_field_widget[name="dunning_status"]:contains("Waiting for its date")',
+      trigger:
+        '.o_form_view .o_group .o_field_widget[name="dunning_status"]:contains("Waiting for its date")',
     },
     {
       content: "Remind now",
