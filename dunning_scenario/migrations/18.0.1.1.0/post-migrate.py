@@ -4,6 +4,8 @@ plans (models/dunning_invoice_plan.py): copy them, link each invoice to its
 plan, and drop the old columns (and their indexes, which every update of an
 invoice kept paying for)."""
 
+from odoo.tools import SQL
+
 OLD_COLUMNS = (
     "dunning_state",
     "dunning_next_date",
@@ -46,4 +48,4 @@ def migrate(cr, version):
         """
     )
     for column in OLD_COLUMNS:
-        cr.execute(f"ALTER TABLE account_move DROP COLUMN {column}")  # noqa: S608 - constants
+        cr.execute(SQL("ALTER TABLE account_move DROP COLUMN %s", SQL.identifier(column)))
