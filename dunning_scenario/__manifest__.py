@@ -55,6 +55,7 @@
     "demo": [
         "demo/dunning_demo.xml",
         "demo/dunning_demo_invoices.xml",
+        "demo/dunning_demo_history.xml",
     ],
     "assets": {
         "web.report_assets_common": [
