@@ -13,6 +13,12 @@ CHANNELS = [
 ]
 
 
+SHARE_HELP = (
+    "Counts only what can be known: a reminder sent fewer days ago than the "
+    "share's period, its invoice still unpaid, is left out."
+)
+
+
 class DunningEffectivenessReport(models.Model):
     """Effectiveness of the reminders: one row per invoice reminded by a sent
     reminder and per channel that reached the customer (a reminder sent by email
@@ -42,8 +48,11 @@ class DunningEffectivenessReport(models.Model):
             "move_paid_date",
         ],
     }
+    # A reminder sent fewer than N days ago, its invoice not yet paid, cannot
+    # say whether it will be paid within N days: it counts in neither side of
+    # the "within N days" shares (its amount is not in amount_observed_N).
     _dunning_ratio_fields = {
-        f"amount_share_{days}": (f"amount_paid_{days}", "amount_reminded", 100)
+        f"amount_share_{days}": (f"amount_paid_{days}", f"amount_observed_{days}", 100)
         for days in (7, 15, 30)
     }
 
@@ -62,23 +71,50 @@ class DunningEffectivenessReport(models.Model):
     amount_paid_7 = fields.Monetary(string="Paid within 7 Days", readonly=True)
     amount_paid_15 = fields.Monetary(string="Paid within 15 Days", readonly=True)
     amount_paid_30 = fields.Monetary(string="Paid within 30 Days", readonly=True)
+    amount_observed_7 = fields.Monetary(string="Reminded 7 Days Ago or More", readonly=True)
+    amount_observed_15 = fields.Monetary(string="Reminded 15 Days Ago or More", readonly=True)
+    amount_observed_30 = fields.Monetary(string="Reminded 30 Days Ago or More", readonly=True)
     share_paid_7 = fields.Float(
-        string="% Invoices Paid within 7 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Invoices Paid within 7 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     share_paid_15 = fields.Float(
-        string="% Invoices Paid within 15 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Invoices Paid within 15 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     share_paid_30 = fields.Float(
-        string="% Invoices Paid within 30 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Invoices Paid within 30 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     amount_share_7 = fields.Float(
-        string="% Amount Paid within 7 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Amount Paid within 7 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     amount_share_15 = fields.Float(
-        string="% Amount Paid within 15 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Amount Paid within 15 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     amount_share_30 = fields.Float(
-        string="% Amount Paid within 30 Days", readonly=True, aggregator="avg", digits=(16, 1)
+        string="% Amount Paid within 30 Days",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help=SHARE_HELP,
     )
     days_to_payment = fields.Float(
         string="Days from First Reminder to Payment",
@@ -93,12 +129,30 @@ class DunningEffectivenessReport(models.Model):
     def _table_query(self):
         self._dunning_no_jit()
 
+        today = self.env["account.move"]._dunning_today()
+
         def paid_within(days, then, otherwise):
+            """``then`` if paid within ``days`` of the reminder, ``otherwise``
+            if not, NULL if it cannot be known yet (reminded fewer than
+            ``days`` days ago, not paid yet): averages leave it out."""
             return SQL(
-                "CASE WHEN line.move_paid_date <= r.date + %s THEN %s ELSE %s END",
-                days,
-                then,
-                otherwise,
+                """CASE WHEN line.move_paid_date <= r.date + %(days)s THEN %(then)s
+                        WHEN r.date + %(days)s > %(today)s THEN NULL
+                        ELSE %(otherwise)s END""",
+                days=days,
+                then=then,
+                otherwise=otherwise,
+                today=today,
+            )
+
+        def observed(days):
+            return SQL(
+                """CASE WHEN line.move_paid_date <= r.date + %(days)s
+                          OR r.date + %(days)s <= %(today)s THEN %(amount)s
+                        ELSE 0 END""",
+                days=days,
+                today=today,
+                amount=SQL("line.amount_residual_company"),
             )
 
         amount = SQL("line.amount_residual_company")
@@ -132,6 +186,9 @@ class DunningEffectivenessReport(models.Model):
                    %(amount_7)s AS amount_paid_7,
                    %(amount_15)s AS amount_paid_15,
                    %(amount_30)s AS amount_paid_30,
+                   %(observed_7)s AS amount_observed_7,
+                   %(observed_15)s AS amount_observed_15,
+                   %(observed_30)s AS amount_observed_30,
                    %(share_7)s AS share_paid_7,
                    %(share_15)s AS share_paid_15,
                    %(share_30)s AS share_paid_30,
@@ -166,6 +223,9 @@ class DunningEffectivenessReport(models.Model):
             amount_7=paid_within(7, amount, 0),
             amount_15=paid_within(15, amount, 0),
             amount_30=paid_within(30, amount, 0),
+            observed_7=observed(7),
+            observed_15=observed(15),
+            observed_30=observed(30),
             share_7=paid_within(7, 100.0, 0.0),
             share_15=paid_within(15, 100.0, 0.0),
             share_30=paid_within(30, 100.0, 0.0),

@@ -359,3 +359,18 @@ class TestEffectiveness(DunningCommon):
         by_month = self._groups(["date:month"])
         self.assertEqual(len(by_month), 1)
         self.assertEqual(by_month[0]["amount_paid_30"], 6000.0)
+
+    def test_shares_only_count_reminders_old_enough(self):
+        # Nine days after the reminders only e1 is paid: whether e2, e3 and e4
+        # will be paid within 15 or 30 days cannot be known yet, so they are in
+        # neither side of those shares (the 7-day share already knows them).
+        reminders = self._run("2026-02-16")
+        self._mark(reminders, "2026-02-16")
+        self._pay(self.e1, 1000.0, "2026-02-20")
+        with self._frozen("2026-02-25"):
+            (level,) = self._groups(["level_id"])
+        self.assertEqual(level["share_paid_7"], 25.0)  # 1 invoice of 4
+        self.assertEqual(level["amount_share_7"], 10.0)  # 1000 / 10000
+        self.assertEqual(level["share_paid_15"], 100.0)  # only e1 is known
+        self.assertEqual(level["amount_share_30"], 100.0)  # 1000 / 1000
+        self.assertEqual(level["amount_reminded"], 10000.0)
