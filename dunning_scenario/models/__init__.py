@@ -28,3 +28,4 @@ from . import dunning_reminder_penalty
 from . import account_move_payment
 from . import dunning_digest
 from . import mail_template
+from . import dunning_run_insert

@@ -5,12 +5,13 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 from odoo.tools.misc import format_date, formatLang, get_lang
 
 from odoo.addons.base.models.res_lang import intersperse
 
 from . import dunning_penalty as penalty
+from .dunning_float import Rounding
 from .dunning_interest_rate import MissingRateError
 from .dunning_reminder import is_proof_write_allowed, proof_write_allowed
 
@@ -123,13 +124,17 @@ class PenaltyCalculator:
             env = self._lang_envs[lang] = self.model.with_context(lang=lang).env
         return env
 
-    def round(self, currency_id, amount):
+    def rounding(self, currency_id):
+        """The Rounding of the currency."""
         rounding = self._roundings.get(currency_id)
         if rounding is None:
-            rounding = self._roundings[currency_id] = (
+            rounding = self._roundings[currency_id] = Rounding(
                 self.env["res.currency"].browse(currency_id).rounding
             )
-        return float_round(amount, precision_rounding=rounding)
+        return rounding
+
+    def round(self, currency_id, amount):
+        return self.rounding(currency_id).round(amount)
 
     def convert(self, amount, currency_id, company_id, day):
         """``amount`` converted to the company's currency and rounded, as
@@ -156,14 +161,24 @@ class PenaltyCalculator:
         return self._indemnities[key]
 
     def prefetch_contracts(self, company_id, partner_ids):
-        """Read at once whether these customers may have a contractual rate."""
+        """Read at once whether these customers may have a contractual rate
+        (one query of the rates for the company, not a record per customer)."""
         company = self.env["res.company"].browse(company_id)
-        company_mode = company.dunning_penalty_rate_mode == "contract"
-        partners = self.env["res.partner"].browse(partner_ids).with_company(company).sudo()
-        for partner in partners:
-            self._contracts[(company_id, partner.id)] = company_mode or bool(
-                partner.dunning_contract_rate
+        if company.dunning_penalty_rate_mode == "contract":
+            self._contracts.update(((company_id, partner_id), True) for partner_id in partner_ids)
+            return
+        Partner = self.env["res.partner"].with_company(company).sudo()
+        rates = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT id, %s FROM res_partner WHERE id = ANY(%s)",
+                    Partner._field_to_sql("res_partner", "dunning_contract_rate"),
+                    list(partner_ids),
+                )
             )
+        )
+        for partner_id in partner_ids:
+            self._contracts[(company_id, partner_id)] = bool(rates.get(partner_id))
 
     def contract_rate(self, company_id, partner_id, day):
         """res.company._dunning_get_contract_rate, asked only when the customer
@@ -248,6 +263,17 @@ class PenaltyCalculator:
 
     # -- the penalties --------------------------------------------------
 
+    @staticmethod
+    def late_installments(installments, end):
+        """The installments late on the day ``end``, each as (due date, amount,
+        payments, its pieces of constant base from its due date)."""
+        late = []
+        for due, amount, payments in installments:
+            pieces = penalty.late_pieces(due, end, amount, payments)
+            if pieces:
+                late.append((due, amount, payments, pieces))
+        return late
+
     def values(
         self, invoice, end, debtor, lang, installments, invoiced=(0.0, 0.0), notice_level=False
     ):
@@ -290,11 +316,7 @@ class PenaltyCalculator:
                 "indemnity of its own."
             )
             return vals
-        late = [
-            (due, amount, payments)
-            for due, amount, payments in installments
-            if penalty.late_pieces(due, end, amount, payments)
-        ]
+        late = self.late_installments(installments, end)
         if not late:
             return vals
         interest_done, indemnity_done = invoiced
@@ -312,7 +334,7 @@ class PenaltyCalculator:
                         vals["penalty_note"] = env._("No legal interest before a formal notice.")
                     return vals
                 pieces = []
-                for due, amount, payments in late:
+                for due, amount, payments, __ in late:
                     pieces += penalty.with_rates(
                         penalty.split_half_years(
                             penalty.late_pieces(max(due, notice), end, amount, payments)
@@ -321,22 +343,18 @@ class PenaltyCalculator:
                     )
             elif debtor == "public":
                 pieces = []
-                for due, amount, payments in late:
+                for due, __, __, due_pieces in late:
                     first_late_day = due + penalty.ONE_DAY
                     rate = (
                         rate_of("ecb", penalty.half_year_start(first_late_day))
                         + penalty.PUBLIC_ECB_MARGIN
                     )
-                    pieces += penalty.with_rates(
-                        penalty.late_pieces(due, end, amount, payments), lambda p, r=rate: r
-                    )
+                    pieces += penalty.with_rates(due_pieces, lambda p, r=rate: r)
             else:
                 contract = self.contract_rate(invoice.company_id, invoice.partner_id, invoice.date)
                 pieces = []
-                for due, amount, payments in late:
-                    split = penalty.split_half_years(
-                        penalty.late_pieces(due, end, amount, payments)
-                    )
+                for __, __, __, due_pieces in late:
+                    split = penalty.split_half_years(due_pieces)
                     if contract is None:
                         pieces += penalty.with_rates(
                             split,
