@@ -44,25 +44,23 @@ REMINDER_COMPUTED = {
 KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
 # COPY's text format: backslash, tab, newline and carriage return escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_text(value):
-    """``value`` as COPY's text format reads it into its column, as psycopg2
-    would have passed it in an INSERT."""
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is str:
-        return value.translate(COPY_ESCAPES)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is float:
-        return repr(value)  # psycopg2's text of a float: the shortest exact one
-    if kind is int:
-        return str(value)
-    if hasattr(value, "isoformat"):  # date, datetime
-        return value.isoformat()
-    raise TypeError(f"no COPY text for {value!r} ({kind.__name__})")
+# Field types whose values COPY's text format reads from str(value) (their
+# text ones escaped): booleans as True/False, floats as their shortest exact
+# text (what psycopg2 sends too), dates and datetimes in ISO format.
+COPY_TYPES = {
+    "boolean",
+    "char",
+    "date",
+    "datetime",
+    "float",
+    "html",
+    "integer",
+    "many2one",
+    "monetary",
+    "selection",
+    "text",
+}
+COPY_TEXT_TYPES = {"char", "html", "selection", "text"}
 
 
 def short_codes(count):
@@ -356,7 +354,11 @@ class DunningReminder(models.Model):
         """``count`` new ids of ``model`` from its table's sequence, ascending."""
         rows = self.env.execute_query(
             SQL(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                """
+                SELECT nextval(sequence.id)
+                  FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS id) sequence,
+                       generate_series(1, %s)
+                """,
                 model._table,
                 count,
             )
@@ -391,32 +393,38 @@ class DunningReminder(models.Model):
         for name, value in defaults.items():
             field = model._fields[name]
             template[name] = value if value is not False or field.type == "boolean" else None
-        digits = []
+        digits, texts = [], []
         for index, name in enumerate(names):
             field = model._fields[name]
+            if field.type not in COPY_TYPES or field.translate or field.company_dependent:
+                raise ValueError(f"{field} cannot be written by COPY")
             if field.type == "float" and field.get_digits(self.env):
                 digits.append((index, Rounding.digits(field.get_digits(self.env)[1]).round))
+            elif field.type in COPY_TEXT_TYPES:
+                texts.append(index)
         values_of = operator.itemgetter(*names)
         uid, now = self.env.uid, self.env.cr.now()
-        tail = "\t".join(copy_text(value) for value in (uid, now, uid, now))
+        tail = f"{uid}\t{now}\t{uid}\t{now}\n"
         statement = (
             f'COPY "{model._table}" (id, '
             + ", ".join(f'"{name}"' for name in names)
             + ", create_uid, create_date, write_uid, write_date) FROM STDIN"
         )
         ids = self._dunning_new_ids(model, len(rows))
+        null = "\\N"
         for start in range(0, len(rows), COPY_CHUNK):
             text = []
             for record_id, row in zip(
                 ids[start : start + COPY_CHUNK], rows[start : start + COPY_CHUNK], strict=True
             ):
-                values = values_of(template | row)
-                if digits:
-                    values = list(values)
-                    for index, round_ in digits:
-                        values[index] = round_(values[index] or 0.0)
-                line = "\t".join(map(copy_text, values))
-                text.append(f"{record_id}\t{line}\t{tail}\n")
+                values = list(values_of(template | row))
+                for index, round_ in digits:
+                    values[index] = round_(values[index] or 0.0)
+                for index in texts:
+                    if values[index] is not None:
+                        values[index] = values[index].translate(COPY_ESCAPES)
+                line = "\t".join([null if value is None else str(value) for value in values])
+                text.append(f"{record_id}\t{line}\t{tail}")
             self.env.cr.copy_expert(statement, io.StringIO("".join(text)))
         if to_compute:
             records = model.browse(ids)
