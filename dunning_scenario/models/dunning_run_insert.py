@@ -44,6 +44,10 @@ REMINDER_COMPUTED = {
 KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
 # COPY's text format: backslash, tab, newline and carriage return escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+TAB = "\t"
+# COPY's null marker: str(None), so that a row's text is "\t".join(map(str,
+# values)) (a text "None" is written \None: backslash, then "None").
+NULL = "None"
 # Field types whose values COPY's text format reads from str(value) (their
 # text ones escaped): booleans as True/False, floats as their shortest exact
 # text (what psycopg2 sends too), dates and datetimes in ISO format.
@@ -64,21 +68,26 @@ COPY_TEXT_TYPES = {"char", "html", "selection", "text"}
 
 
 def short_codes(count):
-    """``count`` short codes, each drawn uniformly among all the codes of
-    SHORT_CODE_LENGTH characters of SHORT_CODE_ALPHABET (what drawing each
-    character with secrets.choice gives), with one draw per code."""
+    """``count`` short codes of SHORT_CODE_LENGTH characters of
+    SHORT_CODE_ALPHABET, each character drawn uniformly and independently (as
+    secrets.choice draws them), from one read of the system's randomness: a
+    random byte below the largest multiple of the alphabet's length picks
+    the character of its remainder, the other bytes are drawn again."""
     alphabet = SHORT_CODE_ALPHABET
     base = len(alphabet)
-    upper = base**SHORT_CODE_LENGTH
-    codes = []
-    for __ in range(count):
-        number = secrets.randbelow(upper)
-        chars = []
-        for __ in range(SHORT_CODE_LENGTH):
-            number, digit = divmod(number, base)
-            chars.append(alphabet[digit])
-        codes.append("".join(chars))
-    return codes
+    limit = 256 - 256 % base
+    needed = count * SHORT_CODE_LENGTH
+    chars = []
+    while len(chars) < needed:
+        chars += [
+            alphabet[byte % base]
+            for byte in secrets.token_bytes(needed - len(chars) + 16)
+            if byte < limit
+        ]
+    return [
+        "".join(chars[start : start + SHORT_CODE_LENGTH])
+        for start in range(0, needed, SHORT_CODE_LENGTH)
+    ]
 
 
 class DunningReminder(models.Model):
@@ -352,16 +361,13 @@ class DunningReminder(models.Model):
     @api.model
     def _dunning_new_ids(self, model, count):
         """``count`` new ids of ``model`` from its table's sequence, ascending."""
+        [(sequence,)] = self.env.execute_query(
+            SQL("SELECT pg_get_serial_sequence(%s, 'id')", model._table)
+        )
+        # (the sequence named by a constant: nextval() of a column's value
+        # would look the sequence up again for each id)
         rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT nextval(sequence.id)
-                  FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS id) sequence,
-                       generate_series(1, %s)
-                """,
-                model._table,
-                count,
-            )
+            SQL("SELECT nextval(%s) FROM generate_series(1, %s)", sequence, count)
         )
         return sorted(row[0] for row in rows)
 
@@ -408,10 +414,9 @@ class DunningReminder(models.Model):
         statement = (
             f'COPY "{model._table}" (id, '
             + ", ".join(f'"{name}"' for name in names)
-            + ", create_uid, create_date, write_uid, write_date) FROM STDIN"
+            + f", create_uid, create_date, write_uid, write_date) FROM STDIN (NULL '{NULL}')"
         )
         ids = self._dunning_new_ids(model, len(rows))
-        null = "\\N"
         for start in range(0, len(rows), COPY_CHUNK):
             text = []
             for record_id, row in zip(
@@ -421,10 +426,14 @@ class DunningReminder(models.Model):
                 for index, round_ in digits:
                     values[index] = round_(values[index] or 0.0)
                 for index in texts:
-                    if values[index] is not None:
-                        values[index] = values[index].translate(COPY_ESCAPES)
-                line = "\t".join([null if value is None else str(value) for value in values])
-                text.append(f"{record_id}\t{line}\t{tail}")
+                    value = values[index]
+                    if value is not None and (
+                        "\\" in value or not value.isprintable() or value == NULL
+                    ):
+                        values[index] = value.translate(COPY_ESCAPES)
+                        if value == NULL:
+                            values[index] = "\\" + value  # the text, not the null marker
+                text.append(f"{record_id}\t{TAB.join(map(str, values))}\t{tail}")
             self.env.cr.copy_expert(statement, io.StringIO("".join(text)))
         if to_compute:
             records = model.browse(ids)
