@@ -182,7 +182,9 @@ class DunningReminder(models.Model):
                 line["kind_sequence"] = KIND_SEQUENCE.get(line["kind"], 9)
                 rows.append(line)
         # What _compute_move_paid_date gives (set for the invoices paid late
-        # listed for their penalties), one query for the batch.
+        # listed for their penalties), one query for the batch. The invoices
+        # reminded or overdue were read open (not paid) in this transaction's
+        # snapshot: only the other lines' documents can be paid.
         self.env["account.move"].flush_model(["payment_state", "dunning_paid_date"])
         paid_on = dict(
             self.env.execute_query(
@@ -192,7 +194,13 @@ class DunningReminder(models.Model):
                       FROM account_move
                      WHERE id = ANY(%s) AND payment_state IN ('paid', 'in_payment')
                     """,
-                    sorted({row["move_id"] for row in rows if row.get("move_id")}),
+                    sorted(
+                        {
+                            row["move_id"]
+                            for row in rows
+                            if row.get("move_id") and row["kind"] not in ("level", "overdue")
+                        }
+                    ),
                 )
             )
         )
