@@ -347,7 +347,8 @@ class DunningReminder(models.Model):
             for company in companies
         }
         Scenario = self.env["dunning.scenario"]
-        scenarios = {}  # id -> (record, its levels (dunning_plan.Level), its planner)
+        # id -> (record, its levels (dunning_plan.Level), its planner, debtor type)
+        scenarios = {}
         for scenario in Scenario.browse(
             {sid for by_id in scenario_by_company.values() for sid in by_id.values() if sid}
         ):
@@ -357,7 +358,8 @@ class DunningReminder(models.Model):
             planner = functools.lru_cache(maxsize=None)(
                 functools.partial(plan, levels, today, min_interval_days=scenario.min_interval_days)
             )
-            scenarios[scenario.id] = (scenario, levels, planner)
+            scenarios[scenario.id] = (scenario, levels, planner, scenario.debtor_type)
+        no_scenario = (Scenario, None, None, None)
         previous_dates = self._dunning_previous_dates(partner_ids)
         reminded_today = self._dunning_keys_reminded_on(partner_ids, today)
         paid_late = self._dunning_get_paid_late_lines(partner_ids, companies)
@@ -386,7 +388,7 @@ class DunningReminder(models.Model):
                 )
             ]
             scenario_id = scenario_by_company[company_id].get(partner_id)
-            scenario, levels, planner = scenarios.get(scenario_id) or (Scenario, None, None)
+            scenario, levels, planner, debtor_type = scenarios.get(scenario_id, no_scenario)
             reason = self._dunning_get_partner_skip_reason(customer, scenario)
             if not reason and not levels:
                 reason = self.env._(
@@ -460,7 +462,7 @@ class DunningReminder(models.Model):
                         candidates,
                         credits_by_key[key],
                         previous_dates.get(partner_id),
-                        paid_late.get(key, []) if scenario.debtor_type != "consumer" else [],
+                        paid_late.get(key, []) if debtor_type != "consumer" else [],
                     )
                 )
         self._dunning_write_plans(plans, today)
