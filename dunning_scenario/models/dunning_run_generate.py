@@ -17,8 +17,8 @@ from odoo import api, models, tools
 from odoo.tools import SQL
 
 from .dunning_float import Rounding
+from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
-from .dunning_reminder_line import PenaltyInvoice
 
 # Rows per UPDATE statement.
 CHUNK = 1000

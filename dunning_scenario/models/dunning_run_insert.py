@@ -19,8 +19,8 @@ from odoo.tools import SQL
 
 from . import dunning_penalty as penalty
 from .dunning_float import Rounding
+from .dunning_penalty_calculator import EMPTY_PENALTY, PenaltyCalculator
 from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
-from .dunning_reminder_line import EMPTY_PENALTY, PenaltyCalculator
 
 # Rows per COPY statement (a few megabytes of text).
 COPY_CHUNK = 5000
