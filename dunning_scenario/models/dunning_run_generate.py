@@ -4,8 +4,8 @@
 The batch's open invoices and credits are read in one query each as plain
 values (no record per invoice), and so are its customers and their scenarios;
 the invoices are planned in plain Python (dunning_plan), and the reminders and
-their lines written by SQL (dunning_run_insert). The invoices' planning columns
-and reminder status are updated in one statement.
+their lines written by SQL (dunning_run_insert). The invoices' plans
+(dunning_invoice_plan) are updated in one statement per thousand invoices.
 """
 
 import functools
