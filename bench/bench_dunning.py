@@ -1060,8 +1060,9 @@ class QueryStats:
         count, total = self.by_query.get(text, (0, 0.0))
         self.by_query[text] = (count + 1, total + delay)
 
-    def top(self, limit=25):
-        rows = sorted(self.by_query.items(), key=lambda item: -item[1][0])[:limit]
+    def top(self, limit=40):
+        """The statements that took the most time in all, longest first."""
+        rows = sorted(self.by_query.items(), key=lambda item: -item[1][1])[:limit]
         return [f"{count:>9,d} {total:8.2f}s  {text[:230]}" for text, (count, total) in rows]
 
 
@@ -1172,7 +1173,9 @@ def measure(odoo, registry, work, counter, profile=False, out_dir="/tmp", name="
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
         tottime = io.StringIO()
         pstats.Stats(profiler, stream=tottime).sort_stats("tottime").print_stats(25)
-        text = "\n".join(["Queries by statement (count, seconds, statement):", *stats.top(30)])
+        text = "\n".join(
+            ["Queries by statement, longest first (count, seconds, statement):", *stats.top()]
+        )
         result["profile"] = {
             "text": text,
             "cumulative": out.getvalue(),

@@ -18,6 +18,7 @@ from . import dunning_reminder_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_scenario
 from . import dunning_invoice_plan
 from . import account_move
 from . import ir_actions_report
@@ -28,3 +29,4 @@ from . import dunning_reminder_penalty
 from . import account_move_payment
 from . import dunning_digest
 from . import mail_template
+from . import dunning_run_insert

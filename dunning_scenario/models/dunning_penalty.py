@@ -75,6 +75,9 @@ def late_pieces(start, end, amount, payments):
     :param payments: iterable of (date, amount paid)
     :return: list of Piece (rate 0.0) with a positive base, in date order
     """
+    if not payments:
+        # (the loop below, without a cut)
+        return [Piece(start + ONE_DAY, end, amount)] if end > start and amount > 0 else []
     payments = [(day, paid) for day, paid in payments if day <= end]
     base = amount - sum(paid for day, paid in payments if day <= start)
     cuts = sorted({day for day, __ in payments if start < day < end})

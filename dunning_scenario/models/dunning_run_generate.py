@@ -2,47 +2,37 @@
 """The daily run's creation of reminders, for a batch of customers.
 
 The batch's open invoices and credits are read in one query each as plain
-values (no record per invoice), planned in plain Python (dunning_plan), their
-penalties computed in plain Python (PenaltyCalculator), and the reminders and
-their lines inserted by SQL with every stored column filled, the computed ones
-included, so that the ORM has nothing to compute or write afterwards. The
-invoices' planning columns and reminder status are updated in one statement.
+values (no record per invoice), and so are its customers and their scenarios;
+the invoices are planned in plain Python (dunning_plan), and the reminders and
+their lines written by SQL (dunning_run_insert). The invoices' plans
+(dunning_invoice_plan) are updated in one statement per thousand invoices.
 """
 
-import operator
-import secrets
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from odoo import api, models, tools
-from odoo.tools import SQL, float_compare, float_round
+from odoo.tools import SQL
 
-from . import dunning_penalty as penalty
+from .dunning_float import Rounding
+from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
-from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
-from .dunning_reminder_line import EMPTY_PENALTY, PenaltyCalculator, PenaltyInvoice
 
-# Rows per INSERT / UPDATE statement.
+# Rows per UPDATE statement.
 CHUNK = 1000
-# Stored computed fields the batch creation writes itself.
-REMINDER_COMPUTED = {
-    "invoice_count",
-    "amount_reminded",
-    "amount_overdue",
-    "amount_credit",
-    "amount_net",
-    "amount_net_company",
-    "oldest_due_date",
-    "amount_penalty",
-    "amount_indemnity",
-    "amount_total_claimed",
-    "amount_claimed",
-    "penalty_missing_rate",
-    "has_channel_error",
-    "dunning_channels_done",
-}
-KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
+
+
+@dataclass(slots=True)
+class Customer:
+    """What the run needs of a customer (a commercial partner)."""
+
+    id: int
+    active: bool
+    dunning_excluded: bool
+    user_id: int | None  # the dunning responsible, else the salesperson
+    lang: str | None
 
 
 @dataclass(slots=True)
@@ -266,7 +256,7 @@ class DunningReminder(models.Model):
 
     @api.model
     def _dunning_get_amount_skip_reason(
-        self, targets, candidates, credit_lines, currency, minimum, today
+        self, targets, candidates, credit_lines, currency, minimum, today, rounding=None
     ):
         """Why nothing is asked of the customer although invoices reach a level:
         what the reminder would ask (the invoices reaching a level and the other
@@ -276,7 +266,9 @@ class DunningReminder(models.Model):
         :param targets: ids of the invoices reaching a level
         :param candidates: the customer's open invoices (OpenInvoice)
         :param credit_lines: its credits (CreditLine)
+        :param rounding: the currency's Rounding (made here when not given)
         """
+        compare = (rounding or Rounding(currency.rounding)).compare
         overdue = sum(
             move.amount_residual
             for move in candidates
@@ -284,14 +276,14 @@ class DunningReminder(models.Model):
         )
         credit = -sum(line.amount_residual_currency for line in credit_lines)
         net = overdue - credit
-        if currency.compare_amounts(net, 0) <= 0:
+        if compare(net, 0) <= 0:
             return self.env._(
                 "Not reminded: the customer's credits and unmatched payments "
                 "(%(credit)s) cover its overdue invoices (%(overdue)s).",
                 credit=tools.format_amount(self.env, credit, currency),
                 overdue=tools.format_amount(self.env, overdue, currency),
             )
-        if currency.compare_amounts(net, minimum) < 0:
+        if compare(net, minimum) < 0:
             return self.env._(
                 "Not reminded: the net amount due (%(net)s) is below the scenario's "
                 "minimum (%(minimum)s).",
@@ -305,6 +297,25 @@ class DunningReminder(models.Model):
         """{level id: delay in days} of every level, archived ones included."""
         self.env["dunning.level"].flush_model(["delay_days"])
         return dict(self.env.execute_query(SQL("SELECT id, delay_days FROM dunning_level")))
+
+    @api.model
+    def _dunning_read_customers(self, partner_ids):
+        """{id: Customer} of these customers, archived ones included, in one query."""
+        self.env["res.partner"].flush_model(
+            ["active", "dunning_excluded", "dunning_responsible_id", "user_id", "lang"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, active, dunning_excluded,
+                       COALESCE(dunning_responsible_id, user_id), lang
+                  FROM res_partner
+                 WHERE id = ANY(%s)
+                """,
+                list(partner_ids),
+            )
+        )
+        return {row[0]: Customer(row[0], *row[1:]) for row in rows}
 
     @api.model
     def _dunning_generate(self, keys, today):
@@ -328,25 +339,43 @@ class DunningReminder(models.Model):
         for line in self._dunning_read_credit_lines(partner_ids, company_ids):
             credits_by_key[(line.partner_id, line.company_id, line.currency_id)].append(line)
 
+        customers = self._dunning_read_customers(partner_ids)
         partners = self.env["res.partner"].with_context(active_test=False).browse(partner_ids)
-        # Records of one prefetch (a browse of one id would read it alone).
-        partner_by_id = {partner.id: partner for partner in partners}
         companies = self.env["res.company"].browse(company_ids)
         scenario_by_company = {
-            company.id: partners._dunning_get_effective_scenarios(company) for company in companies
+            company.id: partners._dunning_get_effective_scenario_ids(company)
+            for company in companies
         }
+        Scenario = self.env["dunning.scenario"]
+        # id -> (record, its levels (dunning_plan.Level), its planner, debtor type)
+        scenarios = {}
+        for scenario in Scenario.browse(
+            {sid for by_id in scenario_by_company.values() for sid in by_id.values() if sid}
+        ):
+            levels = plan_levels(scenario._get_sorted_levels())
+            # plan() of the same values gives the same answer: many invoices
+            # share their due date and history.
+            planner = functools.lru_cache(maxsize=None)(
+                functools.partial(plan, levels, today, min_interval_days=scenario.min_interval_days)
+            )
+            scenarios[scenario.id] = (scenario, levels, planner, scenario.debtor_type)
+        no_scenario = (Scenario, None, None, None)
         previous_dates = self._dunning_previous_dates(partner_ids)
         reminded_today = self._dunning_keys_reminded_on(partner_ids, today)
         paid_late = self._dunning_get_paid_late_lines(partner_ids, companies)
         delays = self._dunning_level_delays()
         notice_days = {company.id: company.dunning_formal_notice_days for company in companies}
-        plans_of_scenario = {}
+        currencies = {
+            currency.id: (currency, Rounding(currency.rounding))
+            for currency in self.env["res.currency"].browse({key[2] for key in keys})
+        }
         minimums = {}
         plans = {}  # move id -> (next date, next level id, skip reason, reminded)
         reminders = []
+        tomorrow = today + timedelta(days=1)
         for key in sorted(set(keys)):
             partner_id, company_id, currency_id = key
-            partner = partner_by_id[partner_id]
+            customer = customers[partner_id]
             candidates = moves_by_key[key]
             examined = [
                 m
@@ -358,12 +387,10 @@ class DunningReminder(models.Model):
                     or (not m.next_date and (not m.checked_date or m.checked_date < today))
                 )
             ]
-            scenario = scenario_by_company[company_id][partner_id]
-            reason = self._dunning_get_partner_skip_reason(partner, scenario)
-            if not reason and scenario.id not in plans_of_scenario:
-                levels = scenario._get_sorted_levels()
-                plans_of_scenario[scenario.id] = plan_levels(levels)
-            if not reason and not plans_of_scenario[scenario.id]:
+            scenario_id = scenario_by_company[company_id].get(partner_id)
+            scenario, levels, planner, debtor_type = scenarios.get(scenario_id, no_scenario)
+            reason = self._dunning_get_partner_skip_reason(customer, scenario)
+            if not reason and not levels:
                 reason = self.env._(
                     "Not reminded: the scenario %(scenario)s has no level.",
                     scenario=scenario.name,
@@ -374,39 +401,28 @@ class DunningReminder(models.Model):
             if key in reminded_today:
                 # At most one reminder a day for a customer and currency: what
                 # reaches a level now waits for tomorrow's run.
-                tomorrow = today + timedelta(days=1)
                 plans.update((move.id, (tomorrow, None, None, False)) for move in examined)
                 continue
-            levels = plans_of_scenario[scenario.id]
-            currency = self.env["res.currency"].browse(currency_id)
-            rounding = currency.rounding
-            if (scenario.id, currency_id, company_id) not in minimums:
+            currency, rounding = currencies[currency_id]
+            if (scenario_id, currency_id, company_id) not in minimums:
                 company = companies.browse(company_id)
-                minimums[(scenario.id, currency_id, company_id)] = company.currency_id._convert(
+                minimums[(scenario_id, currency_id, company_id)] = company.currency_id._convert(
                     scenario.min_amount, currency, company, today
                 )
-            min_amount = minimums[(scenario.id, currency_id, company_id)]
+            min_amount = minimums[(scenario_id, currency_id, company_id)]
             targets, move_plans = {}, {}
             for move in examined:
-                level, next_date, next_level = plan(
-                    levels,
-                    today,
+                level, next_date, next_level = planner(
                     move.due or move.invoice_date or today,
                     delays.get(move.level_id) if move.level_id else None,
                     move.last_date,
                     move.notice_date,
-                    scenario.min_interval_days,
-                    notice_days[company_id],
+                    formal_notice_days=notice_days[company_id],
                 )
                 move_reason = None
                 # (open invoices have something left to pay: without a minimum
                 # nothing is below it)
-                if (
-                    level
-                    and min_amount
-                    and float_compare(move.amount_residual, min_amount, precision_rounding=rounding)
-                    < 0
-                ):
+                if level and min_amount and rounding.compare(move.amount_residual, min_amount) < 0:
                     level, next_date, next_level = None, None, None
                     move_reason = self.env._(
                         "Not reminded: left to pay (%(amount)s) below the scenario's minimum "
@@ -424,7 +440,7 @@ class DunningReminder(models.Model):
             reason = None
             if targets:
                 reason = self._dunning_get_amount_skip_reason(
-                    targets, candidates, credits_by_key[key], currency, min_amount, today
+                    targets, candidates, credits_by_key[key], currency, min_amount, today, rounding
                 )
                 if reason:
                     targets = {}
@@ -438,7 +454,7 @@ class DunningReminder(models.Model):
             if targets:
                 reminders.append(
                     self._prepare_reminder_vals(
-                        partner,
+                        customer,
                         scenario,
                         company_id,
                         today,
@@ -446,11 +462,12 @@ class DunningReminder(models.Model):
                         candidates,
                         credits_by_key[key],
                         previous_dates.get(partner_id),
-                        paid_late.get(key, []) if scenario.debtor_type != "consumer" else [],
+                        paid_late.get(key, []) if debtor_type != "consumer" else [],
                     )
                 )
         self._dunning_write_plans(plans, today)
-        return self._dunning_insert_reminders(reminders, open_by_customer)
+        langs = {customer.id: customer.lang for customer in customers.values()}
+        return self._dunning_insert_reminders(reminders, open_by_customer, langs)
 
     # ------------------------------------------------------------------
     # Reminder and line values
@@ -459,7 +476,7 @@ class DunningReminder(models.Model):
     @api.model
     def _prepare_reminder_vals(
         self,
-        partner,
+        customer,
         scenario,
         company_id,
         today,
@@ -472,6 +489,7 @@ class DunningReminder(models.Model):
         """The values of a reminder and of its lines (``line_ids``: list of
         dicts), penalties apart.
 
+        :param customer: a Customer
         :param targets: {invoice id: level reached (dunning_plan.Level)} in the
             invoices' order
         :param candidates: the customer's open invoices (OpenInvoice), oldest due first
@@ -492,14 +510,14 @@ class DunningReminder(models.Model):
         lines += [self._prepare_reminder_credit_line_vals(line) for line in credit_lines]
         lines += [dict(line) for line in extra_lines]
         return {
-            "partner_id": partner.id,
+            "partner_id": customer.id,
             "scenario_id": scenario.id,
             "level_id": top_level.id,
             "company_id": company_id,
             "currency_id": by_id[next(iter(targets))].currency_id,
             "previous_reminder_count": min(by_id[move_id].count or 0 for move_id in targets),
             "date": today,
-            "user_id": (partner.dunning_responsible_id or partner.user_id).id or None,
+            "user_id": customer.user_id,
             "previous_date": previous_date or None,
             "line_ids": lines,
         }
@@ -591,320 +609,3 @@ class DunningReminder(models.Model):
         # Whatever the ORM holds of the plans (and of the invoices' related
         # fields) is stale.
         self.env.invalidate_all()
-
-    @api.model
-    def _dunning_next_names(self, company_id, count):
-        """``count`` reminder names from the company's sequence, in one query."""
-        company = self.env["res.company"].browse(company_id)
-        sequence = (
-            self.env["ir.sequence"]
-            .sudo()
-            .search(
-                [("code", "=", "dunning.reminder"), ("company_id", "in", [company_id, False])],
-                order="company_id",
-                limit=1,
-            )
-            .with_company(company)
-        )
-        if not sequence:
-            return ["/"] * count
-        if sequence.implementation != "standard" or sequence.use_date_range:
-            return [sequence._next() for __ in range(count)]
-        self.env.cr.execute(
-            "SELECT nextval(%s) FROM generate_series(1, %s)",
-            [f"ir_sequence_{sequence.id:03d}", count],
-        )
-        # get_next_char, with the prefix and suffix interpolated once
-        prefix, suffix = sequence._get_prefix_suffix()
-        padding = sequence.padding
-        return [f"{prefix}{number:0{padding}d}{suffix}" for (number,) in self.env.cr.fetchall()]
-
-    @api.model
-    def _dunning_insert_reminders(self, vals_list, open_by_customer):
-        """Create the reminders of a batch with their lines, by SQL: the names
-        are drawn from the sequence in one query per company, the penalties and
-        the totals computed here, and every stored column written in the
-        INSERTs, so that the ORM recomputes nothing. No chatter note at
-        creation: the reminder itself is the record (listed on each invoice's
-        Reminders tab); the customer gets a note when it is sent.
-
-        :param vals_list: values from _prepare_reminder_vals
-        :param open_by_customer: {(customer, company): ids of its open invoices}
-        :return: the reminders created
-        """
-        if not vals_list:
-            return self.browse()
-        self.check_access("create")
-        self.env["dunning.reminder.line"].check_access("create")
-        preview = self.env.context.get("dunning_preview")
-        runs = self.env.context.get("dunning_run_ids") or {}
-        names = {}
-        for company_id in {vals["company_id"] for vals in vals_list} if not preview else ():
-            count = sum(1 for vals in vals_list if vals["company_id"] == company_id)
-            names[company_id] = iter(self._dunning_next_names(company_id, count))
-        preview_name = self.env._("Preview") if preview else None
-        company_currency = {
-            company.id: company.currency_id.id
-            for company in self.env["res.company"].browse({v["company_id"] for v in vals_list})
-        }
-        lines_of = []
-        for vals in vals_list:
-            lines_of.append(vals.pop("line_ids"))
-            vals["name"] = preview_name or next(names[vals["company_id"]])
-            vals["short_code"] = "".join(
-                secrets.choice(SHORT_CODE_ALPHABET) for __ in range(SHORT_CODE_LENGTH)
-            )
-            if runs.get(vals["company_id"]):
-                vals["run_id"] = runs[vals["company_id"]]
-        self._dunning_compute_line_penalties(vals_list, lines_of, open_by_customer)
-        currencies = self.env["res.currency"].browse(
-            {vals["currency_id"] for vals in vals_list} | set(company_currency.values())
-        )
-        roundings = {currency.id: currency.rounding for currency in currencies}
-        levels = self.env["dunning.level"].browse({vals["level_id"] for vals in vals_list})
-        show_penalties = {level.id: level.show_penalties for level in levels}
-        for vals, lines in zip(vals_list, lines_of, strict=True):
-            vals.update(
-                self._dunning_get_totals(vals, lines, company_currency, roundings, show_penalties)
-            )
-        reminder_ids = self._dunning_insert_rows(self, vals_list, REMINDER_COMPUTED)
-        rows = []
-        for reminder_id, vals, lines in zip(reminder_ids, vals_list, lines_of, strict=True):
-            for line in lines:
-                line.pop("penalty_invoice", None)
-                line.pop("is_payment", None)
-                line.update(
-                    reminder_id=reminder_id,
-                    company_id=vals["company_id"],
-                    company_currency_id=company_currency[vals["company_id"]],
-                    kind_sequence=KIND_SEQUENCE.get(line["kind"], 9),
-                )
-                rows.append(line)
-        # What _compute_move_paid_date gives (set for the invoices paid late
-        # listed for their penalties), one query for the batch.
-        self.env["account.move"].flush_model(["payment_state", "dunning_paid_date"])
-        paid_on = dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    SELECT id, dunning_paid_date
-                      FROM account_move
-                     WHERE id = ANY(%s) AND payment_state IN ('paid', 'in_payment')
-                    """,
-                    sorted({row["move_id"] for row in rows if row.get("move_id")}),
-                )
-            )
-        )
-        for row in rows:
-            row["move_paid_date"] = paid_on.get(row.get("move_id"))
-        Line = self.env["dunning.reminder.line"]
-        self._dunning_insert_rows(
-            Line,
-            rows,
-            {
-                "company_id",
-                "company_currency_id",
-                "kind_sequence",
-                "move_paid_date",
-                *EMPTY_PENALTY,
-            },
-        )
-        # What the ORM holds of the invoices, customers and reminders (and
-        # computed from them, such as an invoice's reminders) is stale.
-        self.env.invalidate_all()
-        return self.browse(reminder_ids)
-
-    @api.model
-    def _dunning_compute_line_penalties(self, vals_list, lines_of, open_by_customer):
-        """Set the penalties of the lines (what _compute_penalty of the lines
-        gives, for all the lines of the batch at once)."""
-        calculator = PenaltyCalculator(self.env["dunning.reminder.line"])
-        debit_kinds = ("level", "overdue")
-        move_ids = {
-            line["move_id"]
-            for lines in lines_of
-            for line in lines
-            if line["kind"] != "credit" and line.get("penalty_invoice")
-        }
-        installments = self.env["account.move"]._dunning_read_installments(sorted(move_ids))
-        invoiced = (
-            self.env["account.move"]
-            .browse(sorted(move_ids))
-            ._dunning_get_invoiced_penalties(posted_only=True)
-        )
-        for company_id in {vals["company_id"] for vals in vals_list}:
-            calculator.prefetch_contracts(
-                company_id, [v["partner_id"] for v in vals_list if v["company_id"] == company_id]
-            )
-        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list})
-        langs = {partner.id: partner.lang for partner in partners}
-        scenarios = self.env["dunning.scenario"].browse({vals["scenario_id"] for vals in vals_list})
-        debtors = {scenario.id: scenario.debtor_type for scenario in scenarios}
-        levels = self.env["dunning.level"].browse(
-            {line["level_id"] for lines in lines_of for line in lines if line.get("level_id")}
-        )
-        notice_levels = {level.id for level in levels if level.is_formal_notice}
-        for vals, lines in zip(vals_list, lines_of, strict=True):
-            lang = langs[vals["partner_id"]] or self.env.lang
-            debtor = debtors[vals["scenario_id"]]
-            # A payment not matched pays the customer's single open invoice
-            # (see dunning.reminder._dunning_get_unmatched_payments).
-            unmatched = None
-            single = open_by_customer.get((vals["partner_id"], vals["company_id"]), [])
-            if len(single) == 1:
-                debit = [
-                    line
-                    for line in lines
-                    if line["kind"] in debit_kinds and line["move_id"] == single[0]
-                ]
-                payments = [
-                    line
-                    for line in lines
-                    if line["kind"] == "credit"
-                    and line.get("is_payment")
-                    and calculator.round(line["currency_id"], line["amount_residual"]) < 0
-                ]
-                if (
-                    debit
-                    and payments
-                    and all(line["currency_id"] == debit[0]["currency_id"] for line in payments)
-                ):
-                    unmatched = (
-                        single[0],
-                        [(line["date"], -line["amount_residual"]) for line in payments],
-                    )
-            for line in lines:
-                invoice = line.get("penalty_invoice")
-                if line["kind"] == "credit" or not invoice:
-                    line.update(EMPTY_PENALTY, penalty_note=None, penalty_error_message=None)
-                    continue
-                move_installments = installments.get(line["move_id"], [])
-                if unmatched and unmatched[0] == line["move_id"]:
-                    move_installments = penalty.allocate_payments(move_installments, unmatched[1])
-                line.update(
-                    calculator.values(
-                        invoice,
-                        vals["date"],
-                        debtor,
-                        lang,
-                        move_installments,
-                        invoiced=invoiced.get(line["move_id"], (0.0, 0.0)),
-                        notice_level=line.get("level_id") in notice_levels,
-                    )
-                )
-                line["penalty_note"] = line["penalty_note"] or None
-                line["penalty_error_message"] = line["penalty_error_message"] or None
-
-    @api.model
-    def _dunning_get_totals(self, vals, lines, company_currency, roundings, show_penalties):
-        """The reminder's stored totals from its lines: what _compute_amounts and
-        _compute_penalty_amounts give, each amount rounded to its currency when
-        set, as the ORM does, before the next one is derived from it.
-
-        :param roundings: {currency id: rounding}
-        :param show_penalties: {level id: whether it states the penalties}"""
-        rounding = roundings[vals["currency_id"]]
-        company_currency_id = company_currency[vals["company_id"]]
-        company_rounding = roundings[company_currency_id]
-
-        def amount(value):
-            return float_round(value, precision_rounding=rounding) if value else 0.0
-
-        def company_amount(value):
-            return float_round(value, precision_rounding=company_rounding) if value else 0.0
-
-        level_lines = [line for line in lines if line["kind"] == "level"]
-        debit_lines = [line for line in lines if line["kind"] != "credit"]
-        credit_lines = [line for line in lines if line["kind"] == "credit"]
-        amount_overdue = amount(sum(line["amount_residual"] for line in debit_lines))
-        amount_credit = amount(-sum(line["amount_residual"] for line in credit_lines))
-        amount_net = amount(amount_overdue - amount_credit)
-        due_dates = [line["date_due"] for line in debit_lines if line.get("date_due")]
-        amount_penalty = amount(sum(line["penalty_amount_currency"] for line in debit_lines))
-        amount_indemnity = company_amount(sum(line["indemnity_amount"] for line in debit_lines))
-        total = amount_net + amount_penalty
-        if vals["currency_id"] == company_currency_id:
-            total += amount_indemnity
-        return {
-            "invoice_count": len(level_lines),
-            "amount_reminded": amount(sum(line["amount_residual"] for line in level_lines)),
-            "amount_overdue": amount_overdue,
-            "amount_credit": amount_credit,
-            "amount_net": amount_net,
-            "amount_net_company": company_amount(
-                sum(line["amount_residual_company"] for line in lines)
-            ),
-            "oldest_due_date": min(due_dates) if due_dates else None,
-            "amount_penalty": amount_penalty,
-            "amount_indemnity": amount_indemnity,
-            "amount_total_claimed": amount(total),
-            "amount_claimed": amount(total if show_penalties[vals["level_id"]] else amount_net),
-            "penalty_missing_rate": any(line["penalty_error"] for line in debit_lines),
-            "has_channel_error": False,
-            "dunning_channels_done": 0,  # no channel went out yet
-        }
-
-    @api.model
-    def _dunning_insert_rows(self, model, rows, computed):
-        """Insert records of ``model`` from their values, as create() would
-        store them (defaults for what is not given, floats rounded to their
-        digits), a thousand rows a statement.
-
-        :param rows: list of dicts {field name: value as the column takes it}:
-            None for an empty value (not False, booleans apart), monetary
-            amounts already rounded to their currency (as the ORM rounds them)
-        :param computed: the stored computed fields the rows give; any other
-            stored computed field is left to the ORM (computed after the INSERT)
-        :return: the ids inserted, in the rows' order
-        """
-        if not rows:
-            return []
-        stored = [
-            field
-            for name, field in model._fields.items()
-            if field.store and field.column_type and name not in models.MAGIC_COLUMNS
-        ]
-        to_compute = [field for field in stored if field.compute and field.name not in computed]
-        defaults = model.default_get([field.name for field in stored if not field.compute])
-        names = sorted(set(defaults).union(*rows))
-        # what create() would write for a value not given: its default, else nothing
-        template = dict.fromkeys(names)
-        for name, value in defaults.items():
-            field = model._fields[name]
-            template[name] = value if value is not False or field.type == "boolean" else None
-        digits = {}
-        for index, name in enumerate(names):
-            field = model._fields[name]
-            if field.type == "float" and field.get_digits(self.env):
-                digits[index] = field.get_digits(self.env)[1]
-        values_of = operator.itemgetter(*names)
-        uid, now = self.env.uid, self.env.cr.now()
-        placeholders = "(" + ", ".join(["%s"] * (len(names) + 4)) + ")"
-        query = (
-            f'INSERT INTO "{model._table}" ('
-            + ", ".join(f'"{name}"' for name in names)
-            + ", create_uid, create_date, write_uid, write_date) VALUES "
-        )
-        ids = []
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            params = []
-            for row in chunk:
-                values = values_of(template | row)
-                if digits:
-                    values = list(values)
-                    for index, precision in digits.items():
-                        values[index] = float_round(
-                            values[index] or 0.0, precision_digits=precision
-                        )
-                params.extend(values)
-                params += (uid, now, uid, now)
-            self.env.cr.execute(
-                query + ", ".join([placeholders] * len(chunk)) + " RETURNING id", params
-            )
-            ids += [row[0] for row in self.env.cr.fetchall()]
-        if to_compute:
-            records = model.browse(ids)
-            for field in to_compute:
-                self.env.add_to_compute(field, records)
-        return ids

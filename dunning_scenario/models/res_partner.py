@@ -132,46 +132,6 @@ class ResPartner(models.Model):
         for partner in self:
             partner.dunning_effective_scenario_id = scenarios[partner.id]
 
-    def _dunning_get_effective_scenarios(self, company):
-        """Effective scenario of each partner for ``company``, in a few queries.
-
-        :return: dict partner id -> dunning.scenario (possibly empty)
-        """
-        Scenario = self.env["dunning.scenario"]
-        scenarios = Scenario.sudo().search(
-            [("company_id", "=", company.id), ("partner_category_ids", "!=", False)]
-        )
-        by_category = {}
-        for scenario in scenarios:  # sorted by sequence: the first one wins
-            for category in scenario.partner_category_ids:
-                by_category.setdefault(category.id, scenario)
-
-        def usable(scenario):
-            # An archived scenario, or one of another company, is not followed.
-            return scenario if scenario.active and scenario.company_id == company else Scenario
-
-        default = usable(company.sudo().dunning_default_scenario_id)
-        result = {}
-        # Iterating the recordset keeps one prefetch for all: a query per field,
-        # not per partner.
-        commercials = {
-            commercial.id: commercial
-            for commercial in self.commercial_partner_id.with_company(company).sudo()
-        }
-        for partner in self:
-            commercial = commercials[partner.commercial_partner_id.id]
-            scenario = usable(commercial.dunning_scenario_id)
-            if not scenario and by_category:
-                matching = [
-                    by_category[cat_id]
-                    for cat_id in commercial.category_id.ids
-                    if cat_id in by_category
-                ]
-                if matching:
-                    scenario = min(matching, key=lambda s: (s.sequence, s.id))
-            result[partner.id] = Scenario.browse((scenario or default).id)
-        return result
-
     def _compute_dunning_reminder_count(self):
         counts = dict(
             self.env["dunning.reminder"]._read_group(
