@@ -9,6 +9,7 @@ their lines written by SQL (dunning_run_insert). The invoices' plans
 """
 
 import functools
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,9 +20,7 @@ from odoo.tools import SQL
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
-
-# Rows per UPDATE statement.
-CHUNK = 1000
+from .dunning_run_insert import COPY_ESCAPES, NULL
 
 
 @dataclass(slots=True)
@@ -577,35 +576,53 @@ class DunningReminder(models.Model):
     def _dunning_write_plans(self, plans, today):
         """Write what the run decided on the examined invoices' plans
         (models/dunning_invoice_plan.py: a narrow table, the invoices' own rows
-        are not rewritten), in one statement per thousand invoices: checked
-        today, the next examination, why not reminded; the reminder status of
-        those reminded (a draft reminder now lists them: "To remind", as the
-        plan's _compute_state says)."""
+        are not rewritten): checked today, the next examination, why not
+        reminded; the reminder status of those reminded (a draft reminder now
+        lists them: "To remind", as the plan's _compute_state says). The
+        decisions go by COPY to a temporary table, then one UPDATE joins it."""
         if not plans:
             return
+        cr = self.env.cr
+        cr.execute(
+            """
+            CREATE TEMPORARY TABLE IF NOT EXISTS dunning_plan_decision (
+                move_id int4 PRIMARY KEY,
+                next_date date,
+                next_level_id int4,
+                reason varchar,
+                reminded boolean
+            ) ON COMMIT DELETE ROWS
+            """
+        )
+        rows = []
+        for move_id, (next_date, next_level_id, reason, reminded) in sorted(plans.items()):
+            if reason is not None:
+                reason = reason.translate(COPY_ESCAPES)
+                if reason == NULL:
+                    reason = "\\" + reason  # the text, not the null marker
+            rows.append(f"{move_id}\t{next_date}\t{next_level_id}\t{reason}\t{reminded}\n")
+        cr.copy_expert(
+            f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", io.StringIO("".join(rows))
+        )
         # Only invoices "not reminded" or "reminded" are examined (neither paid,
         # paused nor in litigation, in this transaction's snapshot; a change made
         # meanwhile rewrites the plan's status, hence a serialization failure
         # here, and the batch is run again): those reminded are now "to remind".
-        query = """
+        cr.execute(
+            """
             UPDATE dunning_invoice_plan p
                SET checked_date = %s,
                    next_date = v.next_date,
                    next_level_id = v.next_level_id,
                    skip_reason = v.reason,
                    state = CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
-              FROM (VALUES {values}) AS v(id, next_date, next_level_id, reason, reminded)
-             WHERE p.move_id = v.id
-        """
-        head = [today]
-        items = sorted(plans.items())
-        for start in range(0, len(items), CHUNK):
-            chunk = items[start : start + CHUNK]
-            params = list(head)
-            for move_id, (next_date, next_level_id, reason, reminded) in chunk:
-                params += (move_id, next_date, next_level_id, reason, reminded)
-            values = ", ".join(["(%s, %s::date, %s::int4, %s::varchar, %s)"] * len(chunk))
-            self.env.cr.execute(query.format(values=values), params)
+              FROM dunning_plan_decision v
+             WHERE p.move_id = v.move_id
+            """,
+            [today],
+        )
+        # (several batches may run in one transaction)
+        cr.execute("TRUNCATE dunning_plan_decision")
         # Whatever the ORM holds of the plans (and of the invoices' related
         # fields) is stale.
         self.env.invalidate_all()
