@@ -356,6 +356,35 @@ class DunningReminder(models.Model):
         return self._dunning_generate(keys, today) if keys else self.browse()
 
     @api.model
+    def _dunning_plan_due_sql(self, today, whole):
+        """SQL condition: the invoice ``m`` is to be examined today, as its plan
+        says (not reminded or reminded, planned for today or before, or never
+        examined; no plan yet: never examined).
+
+        :param whole: whether the query reads every open invoice (the start of
+            a pass, or the check that nothing is left): then the plans due are
+            read once (a hashed subquery); else, the invoices read from a key
+            on until the batch is full, each one's plan through its primary key
+            (joined, the planner would read every plan at each batch)
+        """
+        due = SQL(
+            "p.state IN ('none', 'reminded')"
+            " AND COALESCE(p.next_date, p.checked_date + 1, '-infinity') <= %s",
+            today,
+        )
+        if whole:
+            return SQL(
+                "(m.dunning_plan_id IS NULL OR m.dunning_plan_id IN"
+                " (SELECT p.id FROM dunning_invoice_plan p WHERE %s))",
+                due,
+            )
+        return SQL(
+            "COALESCE((SELECT %s FROM dunning_invoice_plan p WHERE p.id = m.dunning_plan_id),"
+            " m.dunning_plan_id IS NULL)",
+            due,
+        )
+
+    @api.model
     def _dunning_select_partners(self, companies, today, limit, after=None):
         """(customer, company, currency) triples having invoices to examine today,
         in key order, after the key ``after`` when given: one query, which reads
@@ -374,18 +403,7 @@ class DunningReminder(models.Model):
                    AND m.amount_residual > 0
                    AND NOT COALESCE(m.dunning_excluded, FALSE)
                    AND m.company_id = ANY(%(companies)s)
-                   -- its plan says: not reminded or reminded, and due today
-                   -- (planned for today or before; else not examined today);
-                   -- no plan yet: never examined. A subquery per invoice read
-                   -- (through the plans' primary key): a join would make the
-                   -- planner read every plan at each batch.
-                   AND COALESCE(
-                       (SELECT p.state IN ('none', 'reminded')
-                               AND COALESCE(p.next_date, p.checked_date + 1, '-infinity')
-                                   <= %(today)s
-                          FROM dunning_invoice_plan p
-                         WHERE p.id = m.dunning_plan_id),
-                       m.dunning_plan_id IS NULL)
+                   AND %(plan_due)s
                    AND %(after)s
                  GROUP BY m.commercial_partner_id, m.company_id, m.currency_id
                  ORDER BY m.commercial_partner_id, m.company_id, m.currency_id
@@ -394,6 +412,7 @@ class DunningReminder(models.Model):
                 paid=PAID_STATES,
                 companies=companies.ids,
                 today=today,
+                plan_due=self._dunning_plan_due_sql(today, whole=not after),
                 after=SQL(
                     # the first condition is the one the index on the customer serves
                     "m.commercial_partner_id >= %s "

@@ -604,6 +604,8 @@ class DunningReminder(models.Model):
         cr.copy_expert(
             f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", io.StringIO("".join(rows))
         )
+        # (else the planner, knowing nothing of it, reads every plan)
+        cr.execute("ANALYZE dunning_plan_decision")
         # Only invoices "not reminded" or "reminded" are examined (neither paid,
         # paused nor in litigation, in this transaction's snapshot; a change made
         # meanwhile rewrites the plan's status, hence a serialization failure
