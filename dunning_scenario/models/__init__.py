@@ -21,6 +21,7 @@ from . import res_partner
 from . import res_partner_scenario
 from . import dunning_invoice_plan
 from . import account_move
+from . import account_move_prescription
 from . import ir_actions_report
 from . import mail_notification
 from . import account_move_line
