@@ -20,7 +20,7 @@ from odoo.tools import SQL
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
-from .dunning_run_insert import COPY_ESCAPES, NULL
+from .dunning_run_insert import NULL, copy_text
 
 
 @dataclass(slots=True)
@@ -596,10 +596,7 @@ class DunningReminder(models.Model):
         )
         rows = []
         for move_id, (next_date, next_level_id, reason, reminded) in sorted(plans.items()):
-            if reason is not None:
-                reason = reason.translate(COPY_ESCAPES)
-                if reason == NULL:
-                    reason = "\\" + reason  # the text, not the null marker
+            reason = copy_text(reason)
             rows.append(f"{move_id}\t{next_date}\t{next_level_id}\t{reason}\t{reminded}\n")
         cr.copy_expert(
             f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", io.StringIO("".join(rows))

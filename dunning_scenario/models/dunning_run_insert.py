@@ -67,6 +67,15 @@ COPY_TYPES = {
 COPY_TEXT_TYPES = {"char", "html", "selection", "text"}
 
 
+def copy_text(value):
+    """``value`` (a text or None) as COPY's text format reads it."""
+    if value is None or ("\\" not in value and value.isprintable() and value != NULL):
+        return value
+    if value == NULL:
+        return "\\" + value  # the text, not the null marker
+    return value.translate(COPY_ESCAPES)
+
+
 def short_codes(count):
     """``count`` short codes of SHORT_CODE_LENGTH characters of
     SHORT_CODE_ALPHABET, each character drawn uniformly and independently (as
@@ -434,13 +443,7 @@ class DunningReminder(models.Model):
                 for index, round_ in digits:
                     values[index] = round_(values[index] or 0.0)
                 for index in texts:
-                    value = values[index]
-                    if value is not None and (
-                        "\\" in value or not value.isprintable() or value == NULL
-                    ):
-                        values[index] = value.translate(COPY_ESCAPES)
-                        if value == NULL:
-                            values[index] = "\\" + value  # the text, not the null marker
+                    values[index] = copy_text(values[index])
                 text.append(f"{record_id}\t{TAB.join(map(str, values))}\t{tail}")
             self.env.cr.copy_expert(statement, io.StringIO("".join(text)))
         if to_compute:

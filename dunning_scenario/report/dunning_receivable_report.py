@@ -2,7 +2,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from ..models.account_move import PAID_STATES
+from ..models.dunning_invoice_plan import DUNNING_STATES as PLAN_STATES
+from ..models.dunning_invoice_plan import PAID_STATES
 from .dunning_report_mixin import PROFILE_DEPENDS
 
 AGING_BUCKETS = [
@@ -14,13 +15,8 @@ AGING_BUCKETS = [
     ("120_plus", "Over 120 days"),
 ]
 
-DUNNING_STATES = [
-    ("none", "Not reminded"),
-    ("to_remind", "To remind"),
-    ("reminded", "Reminded"),
-    ("paused", "Paused"),
-    ("litigation", "Litigation"),
-]
+# The reminder statuses of an open invoice (all but "paid").
+DUNNING_STATES = [state for state in PLAN_STATES if state[0] != "paid"]
 
 
 class DunningReceivableReport(models.Model):

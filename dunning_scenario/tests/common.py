@@ -15,13 +15,16 @@ company (``account.group_account_invoice``, which implies the reminder user
 group), never as a superuser.
 """
 
+from contextlib import contextmanager
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command, fields, http
+from odoo.sql_db import Cursor
 from odoo.tests import new_test_user
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -234,6 +237,20 @@ class DunningCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------
     # Running the engine
     # ------------------------------------------------------------------
+
+    @staticmethod
+    @contextmanager
+    def _spy_queries():
+        """Collect the text of every SQL statement run inside the block."""
+        queries = []
+        execute = Cursor.execute
+
+        def spy(cursor, query, params=None, log_exceptions=True):
+            queries.append(query.code if isinstance(query, SQL) else str(query))
+            return execute(cursor, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", spy):
+            yield queries
 
     @staticmethod
     def _frozen(day):

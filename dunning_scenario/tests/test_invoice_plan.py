@@ -8,11 +8,7 @@ Invoices are due on 2026-03-31 and follow the test "Companies" scenario: first
 reminder on 2026-04-15 (J+15).
 """
 
-from unittest.mock import patch
-
-from odoo.sql_db import Cursor
 from odoo.tests import tagged
-from odoo.tools import SQL
 
 from .common import DunningCommon
 
@@ -76,14 +72,7 @@ class TestInvoicePlan(DunningCommon):
         self.assertEqual(dates, sorted(dates, reverse=True))
 
     def test_run_writes_plans_not_invoice_rows(self):
-        queries = []
-        execute = Cursor.execute
-
-        def spy(cursor, query, params=None, log_exceptions=True):
-            queries.append(query.code if isinstance(query, SQL) else str(query))
-            return execute(cursor, query, params, log_exceptions)
-
-        with patch.object(Cursor, "execute", spy):
+        with self._spy_queries() as queries:
             reminder = self._run(FIRST)
             self.env.flush_all()
         self.assertTrue(reminder)

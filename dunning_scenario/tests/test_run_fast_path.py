@@ -11,12 +11,9 @@ And the ORM must have nothing left to write afterwards.
 """
 
 from datetime import date, timedelta
-from unittest.mock import patch
 
 from odoo import fields
-from odoo.sql_db import Cursor
 from odoo.tests import tagged
-from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from odoo.addons.dunning_scenario.models.dunning_reminder_line import PenaltyCalculator
@@ -122,16 +119,9 @@ class TestRunFastPath(PenaltyCommon):
         records.env.flush_all()
 
     def test_sql_writes_what_the_orm_computes(self):
-        queries = []
-        execute = Cursor.execute
-
-        def spy(cursor, query, params=None, log_exceptions=True):
-            queries.append(query.code if isinstance(query, SQL) else str(query))
-            return execute(cursor, query, params, log_exceptions)
-
         Reminder = self.env["dunning.reminder"].with_user(self.accountant)
         before = Reminder.search([]).ids
-        with self._frozen(RUN_DAY), patch.object(Cursor, "execute", spy):
+        with self._frozen(RUN_DAY), self._spy_queries() as queries:
             Reminder._dunning_run()
             self.env.flush_all()
         reminders = Reminder.search([("id", "not in", before)])
