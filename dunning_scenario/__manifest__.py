@@ -3,7 +3,7 @@
     "name": "Dunning Scenarios",
     "summary": "Automated customer payment reminders by scenario, level and channel, "
     "following French late-payment law",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting",
     "license": "AGPL-3",
     "author": "dunning_scenario contributors",

@@ -179,15 +179,11 @@ class DunningReminder(models.Model):
             )
         reminder_ids = self._dunning_insert_rows(self, vals_list, REMINDER_COMPUTED)
         rows = []
-        for reminder_id, vals, lines in zip(reminder_ids, vals_list, lines_of, strict=True):
-            company_id = vals["company_id"]
-            currency_id = company_currency[company_id]
+        for reminder_id, lines in zip(reminder_ids, lines_of, strict=True):
             for line in lines:
                 line.pop("penalty_invoice", None)
                 line.pop("is_payment", None)
                 line["reminder_id"] = reminder_id
-                line["company_id"] = company_id
-                line["company_currency_id"] = currency_id
                 line["kind_sequence"] = KIND_SEQUENCE.get(line["kind"], 9)
                 rows.append(line)
         # What _compute_move_paid_date gives (set for the invoices paid late
@@ -219,13 +215,7 @@ class DunningReminder(models.Model):
         self._dunning_insert_rows(
             Line,
             rows,
-            {
-                "company_id",
-                "company_currency_id",
-                "kind_sequence",
-                "move_paid_date",
-                *EMPTY_PENALTY,
-            },
+            {"kind_sequence", "move_paid_date", *EMPTY_PENALTY},
         )
         # What the ORM holds of the invoices, customers and reminders (and
         # computed from them, such as an invoice's reminders) is stale.
@@ -419,19 +409,28 @@ class DunningReminder(models.Model):
         digits, texts = [], []
         for index, name in enumerate(names):
             field = model._fields[name]
-            if field.type not in COPY_TYPES or field.translate or field.company_dependent:
+            if (
+                not field.store
+                or field.type not in COPY_TYPES
+                or field.translate
+                or field.company_dependent
+            ):
                 raise ValueError(f"{field} cannot be written by COPY")
             if field.type == "float" and field.get_digits(self.env):
                 digits.append((index, Rounding.digits(field.get_digits(self.env)[1]).round))
             elif field.type in COPY_TEXT_TYPES:
                 texts.append(index)
         values_of = operator.itemgetter(*names)
-        uid, now = self.env.uid, self.env.cr.now()
-        tail = f"{uid}\t{now}\t{uid}\t{now}\n"
+        columns = ["id", *names]
+        tail = "\n"
+        if model._log_access:
+            uid, now = self.env.uid, self.env.cr.now()
+            columns += ["create_uid", "create_date", "write_uid", "write_date"]
+            tail = f"\t{uid}\t{now}\t{uid}\t{now}\n"
         statement = (
-            f'COPY "{model._table}" (id, '
-            + ", ".join(f'"{name}"' for name in names)
-            + f", create_uid, create_date, write_uid, write_date) FROM STDIN (NULL '{NULL}')"
+            f'COPY "{model._table}" ('
+            + ", ".join(f'"{name}"' for name in columns)
+            + f") FROM STDIN (NULL '{NULL}')"
         )
         ids = self._dunning_new_ids(model, len(rows))
         for start in range(0, len(rows), COPY_CHUNK):
@@ -444,7 +443,7 @@ class DunningReminder(models.Model):
                     values[index] = round_(values[index] or 0.0)
                 for index in texts:
                     values[index] = copy_text(values[index])
-                text.append(f"{record_id}\t{TAB.join(map(str, values))}\t{tail}")
+                text.append(f"{record_id}\t{TAB.join(map(str, values))}{tail}")
             self.env.cr.copy_expert(statement, io.StringIO("".join(text)))
         if to_compute:
             records = model.browse(ids)

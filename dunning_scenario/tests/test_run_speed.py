@@ -84,8 +84,6 @@ class TestRunSpeed(DunningCommon):
         rows = [
             {
                 "reminder_id": reminder.id,
-                "company_id": self.company.id,
-                "company_currency_id": self.company.currency_id.id,
                 "kind": "overdue",
                 "kind_sequence": 2,
                 "name": text or "x",
@@ -107,7 +105,7 @@ class TestRunSpeed(DunningCommon):
             }
             for index, text in enumerate(texts)
         ]
-        computed = {"company_id", "company_currency_id", "kind_sequence", "move_paid_date"}
+        computed = {"kind_sequence", "move_paid_date"}
         ids = Reminder._dunning_insert_rows(Line, rows, computed | set(EMPTY_PENALTY))
         self.assertEqual(len(ids), len(rows))
         self.assertEqual(ids, sorted(ids))
@@ -116,11 +114,21 @@ class TestRunSpeed(DunningCommon):
             line = Line.browse(line_id)
             for name, value in row.items():
                 got = line[name]
-                if name in ("reminder_id", "company_id", "company_currency_id", "currency_id"):
+                if name in ("reminder_id", "currency_id"):
                     got = got.id
                 expected = False if value is None else value
                 self.assertEqual(got, expected, f"{name} of {row['name']!r}")
-        self.assertEqual(Line.browse(ids).create_uid, self.env.user)
+            # the company and its currency are the reminder's
+            self.assertEqual(line.company_id, self.company)
+            self.assertEqual(line.company_currency_id, self.company.currency_id)
+        # the reminders (not their lines, which have none) get their author and dates
+        self.assertTrue(reminder.create_uid and reminder.create_date and reminder.write_date)
+        self.assertNotIn("create_uid", Line._fields)
+        # a field that is not a column cannot be written by COPY
+        with self.assertRaises(ValueError):
+            Reminder._dunning_insert_rows(
+                Line, [dict(rows[0], company_id=self.company.id)], computed | set(EMPTY_PENALTY)
+            )
 
     def test_effective_scenarios_one_query_same_as_orm(self):
         # The rule read in one query for the daily run is the ORM's, for every
