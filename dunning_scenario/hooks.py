@@ -8,6 +8,8 @@ the ORM compute every row: the defaults below are already the right values.
 
 from odoo.tools import SQL
 
+from .models.account_move_line import INSTALLMENT_INDEX
+
 # Column name, then its type and default (SQL code, never user input).
 ACCOUNT_MOVE_COLUMNS = [
     ("dunning_level_id", SQL("int4")),
@@ -77,10 +79,12 @@ def pre_init_hook(env):
 
 
 def uninstall_hook(env):
-    # The index the addon adds to a core column (models/account_move.py,
-    # commercial_partner_id): Odoo drops the columns of an uninstalled addon,
-    # not the indexes it put on other modules' columns.
+    # The indexes the addon adds to core columns (models/account_move.py,
+    # commercial_partner_id; models/account_move_line.py, the installments):
+    # Odoo drops the columns of an uninstalled addon, not the indexes it put on
+    # other modules' columns.
     env.cr.execute("DROP INDEX IF EXISTS account_move__commercial_partner_id_index")
+    env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(INSTALLMENT_INDEX)))
 
 
 def fill_payment_delays(cr):

@@ -325,10 +325,13 @@ class AccountMove(models.Model):
         terms = self.env.execute_query(
             SQL(
                 """
-                SELECT line.id, line.move_id, COALESCE(line.date_maturity, move.invoice_date_due),
+                SELECT line.id, line.move_id,
+                       COALESCE(
+                           line.date_maturity,
+                           (SELECT invoice_date_due FROM account_move WHERE id = line.move_id)
+                       ),
                        line.amount_currency
                   FROM account_move_line line
-                  JOIN account_move move ON move.id = line.move_id
                  WHERE line.move_id = ANY(%s)
                    AND line.display_type = 'payment_term'
                    AND line.amount_currency > 0

@@ -13,6 +13,8 @@ they were its own.
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .dunning_writer import NULL, copy_text
+
 PAID_STATES = ("paid", "in_payment", "reversed")
 
 DUNNING_STATES = [
@@ -159,3 +161,59 @@ class DunningInvoicePlan(models.Model):
         if rows:
             self.env["account.move"].invalidate_model(["dunning_plan_id"])
         return len(rows)
+
+    @api.model
+    def _dunning_decision_statements(self, plans, today):
+        """The statements writing what the run decided on the examined invoices'
+        plans (models/dunning_invoice_plan.py: a narrow table, the invoices' own
+        rows are not rewritten): checked today, the next examination, why not
+        reminded; the reminder status of those reminded (a draft reminder now
+        lists them: "To remind", as the plan's _compute_state says). The
+        decisions go by COPY to a temporary table, then one UPDATE joins it.
+
+        :param plans: {move id: (next date, next level id, skip reason, reminded)}
+        :return: (statement, COPY text or None) pairs, see BackgroundWriter.submit
+        """
+        if not plans:
+            return []
+        rows = []
+        for move_id, (next_date, next_level_id, reason, reminded) in sorted(plans.items()):
+            reason = copy_text(reason)
+            rows.append(f"{move_id}\t{next_date}\t{next_level_id}\t{reason}\t{reminded}\n")
+        # Only invoices "not reminded" or "reminded" are examined (neither paid,
+        # paused nor in litigation, in this transaction's snapshot; a change made
+        # meanwhile rewrites the plan's status, hence a serialization failure
+        # here, and the batch is run again): those reminded are now "to remind".
+        update = SQL(
+            """
+            UPDATE dunning_invoice_plan p
+               SET checked_date = %s,
+                   next_date = v.next_date,
+                   next_level_id = v.next_level_id,
+                   skip_reason = v.reason,
+                   state = CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
+              FROM dunning_plan_decision v
+             WHERE p.move_id = v.move_id
+            """,
+            today,
+        )
+        return [
+            (
+                """
+                CREATE TEMPORARY TABLE IF NOT EXISTS dunning_plan_decision (
+                    move_id int4 PRIMARY KEY,
+                    next_date date,
+                    next_level_id int4,
+                    reason varchar,
+                    reminded boolean
+                ) ON COMMIT DELETE ROWS
+                """,
+                None,
+            ),
+            (f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", "".join(rows)),
+            # (else the planner, knowing nothing of it, reads every plan)
+            ("ANALYZE dunning_plan_decision", None),
+            (self.env.cr.mogrify(update.code, update.params).decode(), None),
+            # (several batches may run in one transaction)
+            ("TRUNCATE dunning_plan_decision", None),
+        ]

@@ -5,11 +5,10 @@ The batch's open invoices and credits are read in one query each as plain
 values (no record per invoice), and so are its customers and their scenarios;
 the invoices are planned in plain Python (dunning_plan), and the reminders and
 their lines written by SQL (dunning_run_insert). The invoices' plans
-(dunning_invoice_plan) are updated in one statement per thousand invoices.
+(dunning_invoice_plan) are updated in one statement per batch.
 """
 
 import functools
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +19,6 @@ from odoo.tools import SQL
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
-from .dunning_run_insert import NULL, copy_text
 
 
 @dataclass(slots=True)
@@ -464,9 +462,8 @@ class DunningReminder(models.Model):
                         paid_late.get(key, []) if debtor_type != "consumer" else [],
                     )
                 )
-        self._dunning_write_plans(plans, today)
         langs = {customer.id: customer.lang for customer in customers.values()}
-        return self._dunning_insert_reminders(reminders, open_by_customer, langs)
+        return self._dunning_write_batch(plans, reminders, open_by_customer, langs, today)
 
     # ------------------------------------------------------------------
     # Reminder and line values
@@ -571,57 +568,3 @@ class DunningReminder(models.Model):
     # ------------------------------------------------------------------
     # Writing
     # ------------------------------------------------------------------
-
-    @api.model
-    def _dunning_write_plans(self, plans, today):
-        """Write what the run decided on the examined invoices' plans
-        (models/dunning_invoice_plan.py: a narrow table, the invoices' own rows
-        are not rewritten): checked today, the next examination, why not
-        reminded; the reminder status of those reminded (a draft reminder now
-        lists them: "To remind", as the plan's _compute_state says). The
-        decisions go by COPY to a temporary table, then one UPDATE joins it."""
-        if not plans:
-            return
-        cr = self.env.cr
-        cr.execute(
-            """
-            CREATE TEMPORARY TABLE IF NOT EXISTS dunning_plan_decision (
-                move_id int4 PRIMARY KEY,
-                next_date date,
-                next_level_id int4,
-                reason varchar,
-                reminded boolean
-            ) ON COMMIT DELETE ROWS
-            """
-        )
-        rows = []
-        for move_id, (next_date, next_level_id, reason, reminded) in sorted(plans.items()):
-            reason = copy_text(reason)
-            rows.append(f"{move_id}\t{next_date}\t{next_level_id}\t{reason}\t{reminded}\n")
-        cr.copy_expert(
-            f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", io.StringIO("".join(rows))
-        )
-        # (else the planner, knowing nothing of it, reads every plan)
-        cr.execute("ANALYZE dunning_plan_decision")
-        # Only invoices "not reminded" or "reminded" are examined (neither paid,
-        # paused nor in litigation, in this transaction's snapshot; a change made
-        # meanwhile rewrites the plan's status, hence a serialization failure
-        # here, and the batch is run again): those reminded are now "to remind".
-        cr.execute(
-            """
-            UPDATE dunning_invoice_plan p
-               SET checked_date = %s,
-                   next_date = v.next_date,
-                   next_level_id = v.next_level_id,
-                   skip_reason = v.reason,
-                   state = CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
-              FROM dunning_plan_decision v
-             WHERE p.move_id = v.move_id
-            """,
-            [today],
-        )
-        # (several batches may run in one transaction)
-        cr.execute("TRUNCATE dunning_plan_decision")
-        # Whatever the ORM holds of the plans (and of the invoices' related
-        # fields) is stale.
-        self.env.invalidate_all()

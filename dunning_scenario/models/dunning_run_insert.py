@@ -13,6 +13,7 @@ their foreign keys (most of the time of the lines, measured in bench/README.md).
 import io
 import operator
 import secrets
+from dataclasses import dataclass
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -21,9 +22,14 @@ from . import dunning_penalty as penalty
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import EMPTY_PENALTY, PenaltyCalculator
 from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
+from .dunning_writer import NULL, TAB, BackgroundWriter, copy_text
 
 # Rows per COPY statement (a few megabytes of text).
 COPY_CHUNK = 5000
+# Reminders computed, then written, at a time by the daily run: small enough
+# for PostgreSQL to store a chunk while the next one is computed, large enough
+# for each COPY to be worth its statement.
+COPY_CHUNK_REMINDERS = 250
 # Stored computed fields the batch creation writes itself.
 REMINDER_COMPUTED = {
     "invoice_count",
@@ -42,12 +48,6 @@ REMINDER_COMPUTED = {
     "dunning_channels_done",
 }
 KIND_SEQUENCE = {"level": 1, "overdue": 2, "credit": 3}
-# COPY's text format: backslash, tab, newline and carriage return escaped.
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-TAB = "\t"
-# COPY's null marker: str(None), so that a row's text is "\t".join(map(str,
-# values)) (a text "None" is written \None: backslash, then "None").
-NULL = "None"
 # Field types whose values COPY's text format reads from str(value) (their
 # text ones escaped): booleans as True/False, floats as their shortest exact
 # text (what psycopg2 sends too), dates and datetimes in ISO format.
@@ -67,13 +67,16 @@ COPY_TYPES = {
 COPY_TEXT_TYPES = {"char", "html", "selection", "text"}
 
 
-def copy_text(value):
-    """``value`` (a text or None) as COPY's text format reads it."""
-    if value is None or ("\\" not in value and value.isprintable() and value != NULL):
-        return value
-    if value == NULL:
-        return "\\" + value  # the text, not the null marker
-    return value.translate(COPY_ESCAPES)
+@dataclass(slots=True)
+class PenaltyContext:
+    """What the penalties of a batch's lines need, read once for the batch."""
+
+    calculator: PenaltyCalculator
+    installments: dict  # {move id: [(due date, amount, [(payment date, amount)])]}
+    invoiced: dict  # {move id: (interest, indemnity) already invoiced}
+    langs: dict  # {customer id: its language}
+    debtors: dict  # {scenario id: its debtor type}
+    notice_levels: set  # ids of the formal-notice levels
 
 
 def short_codes(count):
@@ -130,7 +133,9 @@ class DunningReminder(models.Model):
         return [f"{prefix}{number:0{padding}d}{suffix}" for (number,) in self.env.cr.fetchall()]
 
     @api.model
-    def _dunning_insert_reminders(self, vals_list, open_by_customer, langs=None):
+    def _dunning_insert_reminders(
+        self, vals_list, open_by_customer, langs=None, writer=None, first=()
+    ):
         """Create the reminders of a batch with their lines, by SQL: the names
         are drawn from the sequence in one query per company, the penalties and
         the totals computed here, and every stored column written in the
@@ -138,15 +143,23 @@ class DunningReminder(models.Model):
         creation: the reminder itself is the record (listed on each invoice's
         Reminders tab); the customer gets a note when it is sent.
 
+        Everything is read first; then the reminders are computed a chunk at a
+        time, each chunk written by ``writer`` while the next is computed.
+
         :param vals_list: values from _prepare_reminder_vals
         :param open_by_customer: {(customer, company): ids of its open invoices}
         :param langs: {customer id: its language}, read here when not given
+        :param writer: a BackgroundWriter, else the rows are written here
+        :param first: statements (see BackgroundWriter.submit) to run before
+            the reminders are written, once they are read
         :return: the reminders created
         """
         if not vals_list:
+            self._dunning_execute(first, writer)
             return self.browse()
         self.check_access("create")
-        self.env["dunning.reminder.line"].check_access("create")
+        Line = self.env["dunning.reminder.line"]
+        Line.check_access("create")
         preview = self.env.context.get("dunning_preview")
         runs = self.env.context.get("dunning_run_ids") or {}
         names = {}
@@ -166,26 +179,13 @@ class DunningReminder(models.Model):
             vals["short_code"] = next(codes)
             if runs.get(vals["company_id"]):
                 vals["run_id"] = runs[vals["company_id"]]
-        self._dunning_compute_line_penalties(vals_list, lines_of, open_by_customer, langs)
+        context = self._dunning_penalty_context(vals_list, lines_of, langs)
         currencies = self.env["res.currency"].browse(
             {vals["currency_id"] for vals in vals_list} | set(company_currency.values())
         )
         roundings = {currency.id: Rounding(currency.rounding) for currency in currencies}
         levels = self.env["dunning.level"].browse({vals["level_id"] for vals in vals_list})
         show_penalties = {level.id: level.show_penalties for level in levels}
-        for vals, lines in zip(vals_list, lines_of, strict=True):
-            vals.update(
-                self._dunning_get_totals(vals, lines, company_currency, roundings, show_penalties)
-            )
-        reminder_ids = self._dunning_insert_rows(self, vals_list, REMINDER_COMPUTED)
-        rows = []
-        for reminder_id, lines in zip(reminder_ids, lines_of, strict=True):
-            for line in lines:
-                line.pop("penalty_invoice", None)
-                line.pop("is_payment", None)
-                line["reminder_id"] = reminder_id
-                line["kind_sequence"] = KIND_SEQUENCE.get(line["kind"], 9)
-                rows.append(line)
         # What _compute_move_paid_date gives (set for the invoices paid late
         # listed for their penalties), one query for the batch. The invoices
         # reminded or overdue were read open (not paid) in this transaction's
@@ -201,35 +201,104 @@ class DunningReminder(models.Model):
                     """,
                     sorted(
                         {
-                            row["move_id"]
-                            for row in rows
-                            if row.get("move_id") and row["kind"] not in ("level", "overdue")
+                            line["move_id"]
+                            for lines in lines_of
+                            for line in lines
+                            if line.get("move_id") and line["kind"] not in ("level", "overdue")
                         }
                     ),
                 )
             )
         )
-        for row in rows:
-            row["move_paid_date"] = paid_on.get(row.get("move_id"))
-        Line = self.env["dunning.reminder.line"]
-        self._dunning_insert_rows(
-            Line,
-            rows,
-            {"kind_sequence", "move_paid_date", *EMPTY_PENALTY},
-        )
+        reminder_ids = self._dunning_new_ids(self, len(vals_list))
+        line_ids = iter(self._dunning_new_ids(Line, sum(len(lines) for lines in lines_of)))
+        line_computed = {"kind_sequence", "move_paid_date", *EMPTY_PENALTY}
+        self.env.cr.now()  # (the rows' creation time, read now rather than during the writes)
+        self._dunning_execute(first, writer)
+        for start in range(0, len(vals_list), COPY_CHUNK_REMINDERS):
+            end = start + COPY_CHUNK_REMINDERS
+            chunk, chunk_lines = vals_list[start:end], lines_of[start:end]
+            self._dunning_compute_line_penalties(
+                chunk, chunk_lines, open_by_customer, context=context
+            )
+            rows = []
+            for reminder_id, vals, lines in zip(
+                reminder_ids[start:end], chunk, chunk_lines, strict=True
+            ):
+                vals.update(
+                    self._dunning_get_totals(
+                        vals, lines, company_currency, roundings, show_penalties
+                    )
+                )
+                for line in lines:
+                    line.pop("penalty_invoice", None)
+                    line.pop("is_payment", None)
+                    line["reminder_id"] = reminder_id
+                    line["kind_sequence"] = KIND_SEQUENCE.get(line["kind"], 9)
+                    line["move_paid_date"] = paid_on.get(line.get("move_id"))
+                    rows.append(line)
+            statements = self._dunning_copy_statements(
+                self, chunk, REMINDER_COMPUTED, reminder_ids[start:end]
+            ) + self._dunning_copy_statements(
+                Line, rows, line_computed, [next(line_ids) for __ in rows]
+            )
+            self._dunning_execute(statements, writer)
+        if writer:
+            writer.wait()
         # What the ORM holds of the invoices, customers and reminders (and
         # computed from them, such as an invoice's reminders) is stale.
         self.env.invalidate_all()
         return self.browse(reminder_ids)
 
     @api.model
-    def _dunning_compute_line_penalties(self, vals_list, lines_of, open_by_customer, langs=None):
-        """Set the penalties of the lines (what _compute_penalty of the lines
-        gives, for all the lines of the batch at once).
+    def _dunning_execute(self, statements, writer=None):
+        """Run these statements (see BackgroundWriter.submit): by ``writer``
+        when given, else here."""
+        if not statements:
+            return
+        if writer:
+            writer.submit(*statements)
+            return
+        cr = self.env.cr
+        for statement, text in statements:
+            if text is None:
+                cr.execute(statement)
+            else:
+                cr.copy_expert(statement, io.StringIO(text))
 
-        :param langs: {customer id: its language}, read here when not given"""
+    @api.model
+    def _dunning_write_batch(self, plans, reminders, open_by_customer, langs, today):
+        """Write what a batch of the daily run decided: its invoices' plans
+        (dunning.invoice.plan._dunning_decision_statements) and its reminders,
+        both by a second thread while the reminders are computed (see
+        BackgroundWriter).
+
+        :param plans: {move id: (next date, next level id, skip reason, reminded)}
+        :param reminders: values from _prepare_reminder_vals
+        :return: the reminders created
+        """
+        with BackgroundWriter(self.env.cr) as writer:
+            created = self._dunning_insert_reminders(
+                reminders,
+                open_by_customer,
+                langs,
+                writer=writer,
+                first=self.env["dunning.invoice.plan"]._dunning_decision_statements(plans, today),
+            )
+        # Whatever the ORM holds of the plans (and of the invoices' related
+        # fields) is stale.
+        self.env.invalidate_all()
+        return created
+
+    @api.model
+    def _dunning_penalty_context(self, vals_list, lines_of, langs=None):
+        """What the penalties of these reminders' lines need, read at once (the
+        lines' installments, penalties already invoiced, contractual rates,
+        customers' languages, scenarios' debtor types, formal-notice levels).
+
+        :param langs: {customer id: its language}, read here when not given
+        """
         calculator = PenaltyCalculator(self.env["dunning.reminder.line"])
-        debit_kinds = ("level", "overdue")
         move_ids = {
             line["move_id"]
             for lines in lines_of
@@ -257,16 +326,38 @@ class DunningReminder(models.Model):
                 )
             )
         scenarios = self.env["dunning.scenario"].browse({vals["scenario_id"] for vals in vals_list})
-        debtors = {scenario.id: scenario.debtor_type for scenario in scenarios}
         levels = self.env["dunning.level"].browse(
             {line["level_id"] for lines in lines_of for line in lines if line.get("level_id")}
         )
-        notice_levels = {level.id for level in levels if level.is_formal_notice}
+        return PenaltyContext(
+            calculator,
+            installments,
+            invoiced,
+            langs,
+            {scenario.id: scenario.debtor_type for scenario in scenarios},
+            {level.id for level in levels if level.is_formal_notice},
+        )
+
+    @api.model
+    def _dunning_compute_line_penalties(
+        self, vals_list, lines_of, open_by_customer, langs=None, context=None
+    ):
+        """Set the penalties of the lines (what _compute_penalty of the lines
+        gives, for all the lines of the batch at once).
+
+        :param langs: {customer id: its language}, read here when not given
+        :param context: a PenaltyContext of these lines (read here when not given)
+        """
+        if context is None:
+            context = self._dunning_penalty_context(vals_list, lines_of, langs)
+        calculator = context.calculator
+        installments, invoiced = context.installments, context.invoiced
+        debit_kinds = ("level", "overdue")
         values = calculator.values
         no_invoiced = (0.0, 0.0)
         for vals, lines in zip(vals_list, lines_of, strict=True):
-            lang = langs.get(vals["partner_id"]) or self.env.lang
-            debtor = debtors[vals["scenario_id"]]
+            lang = context.langs.get(vals["partner_id"]) or self.env.lang
+            debtor = context.debtors[vals["scenario_id"]]
             end = vals["date"]
             # A payment not matched pays the customer's single open invoice
             # (see dunning.reminder._dunning_get_unmatched_payments).
@@ -311,7 +402,7 @@ class DunningReminder(models.Model):
                         lang,
                         move_installments,
                         invoiced=invoiced.get(move_id, no_invoiced),
-                        notice_level=line.get("level_id") in notice_levels,
+                        notice_level=line.get("level_id") in context.notice_levels,
                     )
                 )
                 line["penalty_note"] = line["penalty_note"] or None
@@ -393,6 +484,17 @@ class DunningReminder(models.Model):
         """
         if not rows:
             return []
+        ids = self._dunning_new_ids(model, len(rows))
+        self._dunning_execute(self._dunning_copy_statements(model, rows, computed, ids))
+        return ids
+
+    @api.model
+    def _dunning_copy_statements(self, model, rows, computed, ids):
+        """The COPY statements inserting these records of ``model`` with these
+        ids (see _dunning_insert_rows), as (statement, text) pairs; the stored
+        computed fields the rows do not give are marked to compute."""
+        if not rows:
+            return []
         stored = [
             field
             for name, field in model._fields.items()
@@ -432,7 +534,7 @@ class DunningReminder(models.Model):
             + ", ".join(f'"{name}"' for name in columns)
             + f") FROM STDIN (NULL '{NULL}')"
         )
-        ids = self._dunning_new_ids(model, len(rows))
+        statements = []
         for start in range(0, len(rows), COPY_CHUNK):
             text = []
             for record_id, row in zip(
@@ -444,9 +546,9 @@ class DunningReminder(models.Model):
                 for index in texts:
                     values[index] = copy_text(values[index])
                 text.append(f"{record_id}\t{TAB.join(map(str, values))}{tail}")
-            self.env.cr.copy_expert(statement, io.StringIO("".join(text)))
+            statements.append((statement, "".join(text)))
         if to_compute:
             records = model.browse(ids)
             for field in to_compute:
                 self.env.add_to_compute(field, records)
-        return ids
+        return statements

@@ -5,6 +5,8 @@ the rows written by COPY, the short codes."""
 
 import random
 
+import psycopg2
+
 from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import float_compare, float_round
@@ -16,6 +18,7 @@ from odoo.addons.dunning_scenario.models.dunning_reminder import (
 )
 from odoo.addons.dunning_scenario.models.dunning_reminder_line import EMPTY_PENALTY
 from odoo.addons.dunning_scenario.models.dunning_run_insert import short_codes
+from odoo.addons.dunning_scenario.models.dunning_writer import BackgroundWriter
 
 from .common import DunningCommon
 
@@ -231,3 +234,36 @@ class TestRunSpeed(DunningCommon):
         self._create_invoice(customer, DUE, 300.0)
         reminder = self._run(RUN)
         self.assertEqual(reminder.scenario_id, self.scenario_business)
+
+    def test_background_writer_keeps_the_connection_in_order(self):
+        # The second thread's COPY and this thread's queries share one
+        # connection: a query made while a COPY is sent waits for it, sees what
+        # it wrote, and an error of the COPY comes out of the block.
+        cr = self.env.cr
+        cr.execute("CREATE TEMPORARY TABLE dunning_writer_test (n int4 PRIMARY KEY, t varchar)")
+        count = 100_000
+        text = "".join(f"{n}\tline {n}\n" for n in range(count))
+        with BackgroundWriter(cr) as writer:
+            writer.submit(("COPY dunning_writer_test FROM STDIN", text))
+            cr.execute("SELECT COUNT(*), MAX(t) FROM dunning_writer_test")
+            self.assertEqual(cr.fetchone(), (count, "line 99999"))
+            # the ORM's queries too
+            self.assertEqual(
+                self.env["res.partner"].search_count([("id", "=", self.env.user.partner_id.id)]), 1
+            )
+            writer.submit(
+                ("COPY dunning_writer_test FROM STDIN", f"{count}\tlast\n"),
+                ("UPDATE dunning_writer_test SET t = 'first' WHERE n = 0", None),
+            )
+        self.assertNotIn("execute", cr.__dict__)
+        cr.execute("SELECT t FROM dunning_writer_test WHERE n IN (0, %s) ORDER BY n", [count])
+        self.assertEqual(cr.fetchall(), [("first",), ("last",)])
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            cr.savepoint(),
+            BackgroundWriter(cr) as writer,
+        ):
+            writer.submit(("COPY dunning_writer_test FROM STDIN", "1\tagain\n"))
+        self.assertNotIn("execute", cr.__dict__)
+        cr.execute("SELECT COUNT(*) FROM dunning_writer_test")
+        self.assertEqual(cr.fetchone()[0], count + 1)
