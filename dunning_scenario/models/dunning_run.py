@@ -292,7 +292,7 @@ class DunningReminder(models.Model):
             all of them again; and, set here, the counts of the batch for the
             run record: ``customers``, ``created``, ``sent`` ({company id: n}).
         :return: (number of items done, number of items remaining: while
-            customers remain to examine, at least 1 rather than their count)
+            customers remain to examine, 1 rather than their count)
         """
         today = self.env["account.move"]._dunning_today()
         keyset = progress is not None
@@ -337,7 +337,10 @@ class DunningReminder(models.Model):
                 # and group on only: the text columns of the lines would take
                 # most of the time, and autovacuum goes over every column later.
                 self.env.cr.execute(ANALYZE_AFTER_PASS)
-            return len(keys), int(more) + self._dunning_to_send_count(
+            if more:
+                # (what is to send is counted once the customers are done)
+                return len(keys), 1
+            return len(keys), self._dunning_to_send_count(
                 self._dunning_companies_in_sending_window(companies)
             )
         return self._dunning_send_batch(companies, batch_size, progress)

@@ -29,7 +29,7 @@ COPY_CHUNK = 5000
 # Reminders computed, then written, at a time by the daily run: small enough
 # for PostgreSQL to store a chunk while the next one is computed, large enough
 # for each COPY to be worth its statement.
-COPY_CHUNK_REMINDERS = 250
+COPY_CHUNK_REMINDERS = 100
 # Stored computed fields the batch creation writes itself.
 REMINDER_COMPUTED = {
     "invoice_count",
@@ -315,6 +315,8 @@ class DunningReminder(models.Model):
             calculator.prefetch_contracts(
                 company_id, [v["partner_id"] for v in vals_list if v["company_id"] == company_id]
             )
+        for company_id, day in {(vals["company_id"], vals["date"]) for vals in vals_list}:
+            calculator.indemnity(company_id, day)  # (kept: read now, not while writing)
         if langs is None:
             self.env["res.partner"].flush_model(["lang"])
             langs = dict(
