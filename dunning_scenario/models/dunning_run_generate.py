@@ -249,6 +249,9 @@ class DunningReminder(models.Model):
                 "Not reminded: no dunning scenario applies to this customer (none on the "
                 "customer, its categories or the company)."
             )
+        lang_missing = self.env["res.partner"]._dunning_get_lang_missing_reason(partner.lang)
+        if lang_missing:
+            return self.env._("Not reminded: %(reason)s.", reason=lang_missing)
         return False
 
     @api.model

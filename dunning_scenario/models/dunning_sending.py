@@ -153,6 +153,7 @@ class DunningReminder(models.Model):
         "amount_net",
         "currency_id",
         "partner_id.active",
+        "partner_id.lang",
         "scenario_id.min_amount",
         "level_id.send_email",
         "level_id.send_sms",
@@ -179,6 +180,11 @@ class DunningReminder(models.Model):
         currency = self.currency_id
         if not self.partner_id.active:
             return self.env._("The customer is archived.")
+        lang_missing = self.env["res.partner"]._dunning_get_lang_missing_reason(
+            self.partner_id.lang
+        )
+        if lang_missing:
+            return self.env._("Not sent: %(reason)s.", reason=lang_missing)
         if currency.compare_amounts(self.amount_net, 0) <= 0:
             return self.env._(
                 "Nothing to ask: the credits and unmatched payments cover the overdue "

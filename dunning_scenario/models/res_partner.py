@@ -127,6 +127,20 @@ class ResPartner(models.Model):
         "commercial_partner_id.dunning_scenario_id",
         "commercial_partner_id.category_id",
     )
+    @api.model
+    def _dunning_get_lang_missing_reason(self, lang):
+        """Why messages cannot be written in the language ``lang`` (a
+        customer's), or False: it is not active in the database, so its texts
+        would come out partly in another language."""
+        if not lang or lang in dict(self.env["res.lang"].get_installed()):
+            return False
+        return self.env._(
+            "the customer's language (%(lang)s) is not active in this database, so its "
+            "messages would mix languages: activate it in Settings (Languages section) or "
+            "change the customer's language",
+            lang=lang,
+        )
+
     def _compute_dunning_effective_scenario_id(self):
         scenarios = self._dunning_get_effective_scenarios(self.env.company)
         for partner in self:

@@ -115,6 +115,26 @@ class TestTruth(DunningCommon):
         self.assertTrue(level.create_activity)
         self.assertTrue(level.company_id.dunning_credit_controller_id)
 
+    def test_customer_language_inactive_gets_nothing(self):
+        # The customer's language came with an import but is not active in the
+        # database: its reminder would mix German and English texts. None is
+        # prepared; the invoice says why.
+        self.assertNotIn("de_DE", dict(self.env["res.lang"].get_installed()))
+        self.customer.lang = "de_DE"
+        self.assertFalse(self._run(FIRST))
+        self.assertIn("language (de_DE) is not active", self.invoice.dunning_skip_reason)
+        self.assertEqual(self.invoice.dunning_state, "none")
+
+    def test_customer_language_inactive_blocks_the_draft(self):
+        reminder = self._run(FIRST)
+        self.assertTrue(reminder)
+        self.assertNotIn("language", reminder.send_blocked_reason or "")
+        self.customer.lang = "de_DE"
+        with self.assertRaisesRegex(UserError, r"language \(de_DE\) is not active"):
+            self._send(reminder, FIRST)
+        self.assertEqual(reminder.state, "draft")
+        self.assertIn("Settings (Languages section)", reminder.send_blocked_reason)
+
 
 @tagged("post_install", "-at_install")
 class TestShortLink(DunningCommon, HttpCase):
