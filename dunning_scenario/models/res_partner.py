@@ -127,6 +127,11 @@ class ResPartner(models.Model):
         "commercial_partner_id.dunning_scenario_id",
         "commercial_partner_id.category_id",
     )
+    def _compute_dunning_effective_scenario_id(self):
+        scenarios = self._dunning_get_effective_scenarios(self.env.company)
+        for partner in self:
+            partner.dunning_effective_scenario_id = scenarios[partner.id]
+
     @api.model
     def _dunning_get_lang_missing_reason(self, lang):
         """Why messages cannot be written in the language ``lang`` (a
@@ -140,11 +145,6 @@ class ResPartner(models.Model):
             "change the customer's language",
             lang=lang,
         )
-
-    def _compute_dunning_effective_scenario_id(self):
-        scenarios = self._dunning_get_effective_scenarios(self.env.company)
-        for partner in self:
-            partner.dunning_effective_scenario_id = scenarios[partner.id]
 
     def _compute_dunning_reminder_count(self):
         counts = dict(
