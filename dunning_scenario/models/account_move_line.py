@@ -32,7 +32,7 @@ class AccountMoveLine(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         self.env.cr.execute(
             SQL(
                 """
@@ -43,3 +43,4 @@ class AccountMoveLine(models.Model):
                 SQL.identifier(INSTALLMENT_INDEX),
             )
         )
+        return res
