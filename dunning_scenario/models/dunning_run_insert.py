@@ -10,7 +10,6 @@ remains is PostgreSQL's own work: the rows, their indexes and the checks of
 their foreign keys (most of the time of the lines, measured in bench/README.md).
 """
 
-import io
 import operator
 import secrets
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from . import dunning_penalty as penalty
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import EMPTY_PENALTY, PenaltyCalculator
 from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
-from .dunning_writer import NULL, TAB, BackgroundWriter, copy_text
+from .dunning_writer import NULL, TAB, BackgroundWriter, copy_text, run_statement
 
 # Rows per COPY statement (a few megabytes of text).
 COPY_CHUNK = 5000
@@ -254,17 +253,11 @@ class DunningReminder(models.Model):
     def _dunning_execute(self, statements, writer=None):
         """Run these statements (see BackgroundWriter.submit): by ``writer``
         when given, else here."""
-        if not statements:
-            return
         if writer:
             writer.submit(*statements)
             return
-        cr = self.env.cr
         for statement, text in statements:
-            if text is None:
-                cr.execute(statement)
-            else:
-                cr.copy_expert(statement, io.StringIO(text))
+            run_statement(self.env.cr, statement, text)
 
     @api.model
     def _dunning_write_batch(self, plans, reminders, open_by_customer, langs, today):
@@ -341,17 +334,12 @@ class DunningReminder(models.Model):
         )
 
     @api.model
-    def _dunning_compute_line_penalties(
-        self, vals_list, lines_of, open_by_customer, langs=None, context=None
-    ):
+    def _dunning_compute_line_penalties(self, vals_list, lines_of, open_by_customer, context):
         """Set the penalties of the lines (what _compute_penalty of the lines
-        gives, for all the lines of the batch at once).
+        gives, for all the lines at once).
 
-        :param langs: {customer id: its language}, read here when not given
-        :param context: a PenaltyContext of these lines (read here when not given)
+        :param context: the PenaltyContext of these lines' batch
         """
-        if context is None:
-            context = self._dunning_penalty_context(vals_list, lines_of, langs)
         calculator = context.calculator
         installments, invoiced = context.installments, context.invoiced
         debit_kinds = ("level", "overdue")

@@ -25,6 +25,17 @@ def copy_text(value):
     return value.translate(COPY_ESCAPES)
 
 
+def run_statement(cursor, statement, text):
+    """Run on ``cursor`` a statement, or a COPY ... FROM STDIN reading ``text``
+    (see BackgroundWriter.submit)."""
+    if text is None:
+        cursor.execute(statement)
+    else:
+        # in one read: a second thread needs the interpreter's lock for each
+        # read, while the first one computes
+        cursor.copy_expert(statement, io.StringIO(text), size=len(text) + 1)
+
+
 class BackgroundWriter:
     """Runs statements (COPYs mostly) on the connection of a cursor, so in its
     transaction, from a second thread, while this one goes on preparing the
@@ -93,12 +104,7 @@ class BackgroundWriter:
             with self._connection.cursor() as cursor:
                 for statement, text in statements:
                     start = time.time()
-                    if text is None:
-                        cursor.execute(statement)
-                    else:
-                        # in one read: the thread needs the interpreter's lock
-                        # for each read, while the other computes
-                        cursor.copy_expert(statement, io.StringIO(text), size=len(text) + 1)
+                    run_statement(cursor, statement, text)
                     # counted and reported as the cursor's own queries are
                     sql_db.sql_counter += 1
                     for hook in self._hooks:
