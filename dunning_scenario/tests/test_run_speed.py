@@ -4,6 +4,7 @@ computes: Odoo's rounding, the customers' scenarios (one query for a batch),
 the rows written by COPY, the short codes."""
 
 import random
+import sys
 
 import psycopg2
 
@@ -243,7 +244,10 @@ class TestRunSpeed(DunningCommon):
         cr.execute("CREATE TEMPORARY TABLE dunning_writer_test (n int4 PRIMARY KEY, t varchar)")
         count = 100_000
         text = "".join(f"{n}\tline {n}\n" for n in range(count))
+        interval = sys.getswitchinterval()
         with BackgroundWriter(cr) as writer:
+            # (the interpreter hands its lock over more often while the writer runs)
+            self.assertLessEqual(sys.getswitchinterval(), interval)
             writer.submit(("COPY dunning_writer_test FROM STDIN", text))
             cr.execute("SELECT COUNT(*), MAX(t) FROM dunning_writer_test")
             self.assertEqual(cr.fetchone(), (count, "line 99999"))
@@ -256,6 +260,7 @@ class TestRunSpeed(DunningCommon):
                 ("UPDATE dunning_writer_test SET t = 'first' WHERE n = 0", None),
             )
         self.assertNotIn("execute", cr.__dict__)
+        self.assertEqual(sys.getswitchinterval(), interval)
         cr.execute("SELECT t FROM dunning_writer_test WHERE n IN (0, %s) ORDER BY n", [count])
         self.assertEqual(cr.fetchall(), [("first",), ("last",)])
         with (
@@ -265,5 +270,6 @@ class TestRunSpeed(DunningCommon):
         ):
             writer.submit(("COPY dunning_writer_test FROM STDIN", "1\tagain\n"))
         self.assertNotIn("execute", cr.__dict__)
+        self.assertEqual(sys.getswitchinterval(), interval)
         cr.execute("SELECT COUNT(*) FROM dunning_writer_test")
         self.assertEqual(cr.fetchone()[0], count + 1)
