@@ -169,7 +169,7 @@ class DunningInvoicePlan(models.Model):
         rows are not rewritten): checked today, the next examination, why not
         reminded; the reminder status of those reminded (a draft reminder now
         lists them: "To remind", as the plan's _compute_state says). The
-        decisions go by COPY to a temporary table, then one UPDATE joins it.
+        decisions go by COPY to a temporary table, then one UPDATE reads it.
 
         :param plans: {move id: (next date, next level id, skip reason, reminded)}
         :return: (statement, COPY text or None) pairs, see BackgroundWriter.submit
@@ -184,16 +184,19 @@ class DunningInvoicePlan(models.Model):
         # paused nor in litigation, in this transaction's snapshot; a change made
         # meanwhile rewrites the plan's status, hence a serialization failure
         # here, and the batch is run again): those reminded are now "to remind".
+        # Each plan is found through its invoice's unique index and its decision
+        # through the temporary table's key, whatever the tables' statistics (a
+        # join would read all the plans for a few hundred decisions).
         update = SQL(
             """
             UPDATE dunning_invoice_plan p
                SET checked_date = %s,
-                   next_date = v.next_date,
-                   next_level_id = v.next_level_id,
-                   skip_reason = v.reason,
-                   state = CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
-              FROM dunning_plan_decision v
-             WHERE p.move_id = v.move_id
+                   (next_date, next_level_id, skip_reason, state) = (
+                       SELECT v.next_date, v.next_level_id, v.reason,
+                              CASE WHEN v.reminded THEN 'to_remind' ELSE p.state END
+                         FROM dunning_plan_decision v
+                        WHERE v.move_id = p.move_id)
+             WHERE p.move_id = ANY(ARRAY(SELECT move_id FROM dunning_plan_decision))
             """,
             today,
         )
@@ -211,8 +214,6 @@ class DunningInvoicePlan(models.Model):
                 None,
             ),
             (f"COPY dunning_plan_decision FROM STDIN (NULL '{NULL}')", "".join(rows)),
-            # (else the planner, knowing nothing of it, reads every plan)
-            ("ANALYZE dunning_plan_decision", None),
             (self.env.cr.mogrify(update.code, update.params).decode(), None),
             # (several batches may run in one transaction)
             ("TRUNCATE dunning_plan_decision", None),

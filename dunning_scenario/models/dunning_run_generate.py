@@ -5,7 +5,8 @@ The batch's open invoices and credits are read in one query each as plain
 values (no record per invoice), and so are its customers and their scenarios;
 the invoices are planned in plain Python (dunning_plan), and the reminders and
 their lines written by SQL (dunning_run_insert). The invoices' plans
-(dunning_invoice_plan) are updated in one statement per batch.
+(dunning_invoice_plan) are updated a thousand at a time, by a second thread
+while the next customers are planned.
 """
 
 import functools
@@ -19,6 +20,11 @@ from odoo.tools import SQL
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import PenaltyInvoice
 from .dunning_plan import plan, plan_levels
+from .dunning_writer import BackgroundWriter
+
+# Invoices whose decisions (their plans) are written at a time while the run
+# plans the next customers of its batch.
+PLAN_CHUNK = 1000
 
 
 @dataclass(slots=True)
@@ -238,8 +244,11 @@ class DunningReminder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _dunning_get_partner_skip_reason(self, partner, scenario):
-        """Why this customer's invoices are not reminded at all, or False."""
+    def _dunning_get_partner_skip_reason(self, partner, scenario, installed_langs=None):
+        """Why this customer's invoices are not reminded at all, or False.
+
+        :param installed_langs: the codes of the active languages (read here
+            when not given)"""
         if not partner.active:
             return self.env._("Not reminded: the customer is archived.")
         if partner.dunning_excluded:
@@ -249,7 +258,9 @@ class DunningReminder(models.Model):
                 "Not reminded: no dunning scenario applies to this customer (none on the "
                 "customer, its categories or the company)."
             )
-        lang_missing = self.env["res.partner"]._dunning_get_lang_missing_reason(partner.lang)
+        lang_missing = self.env["res.partner"]._dunning_get_lang_missing_reason(
+            partner.lang, installed_langs
+        )
         if lang_missing:
             return self.env._("Not reminded: %(reason)s.", reason=lang_missing)
         return False
@@ -318,6 +329,46 @@ class DunningReminder(models.Model):
         return {row[0]: Customer(row[0], *row[1:]) for row in rows}
 
     @api.model
+    def _dunning_plan_invoices(
+        self, examined, planner, delays, notice_days, min_amount, currency, rounding, today
+    ):
+        """Plan a customer's examined invoices: the level each one reaches today,
+        if any, and its next examination.
+
+        :param examined: its invoices examined today (OpenInvoice)
+        :param planner: its scenario's dunning_plan.plan, bound to its levels and today
+        :param delays: {level id: delay in days}
+        :param notice_days: the company's days given by a formal notice
+        :param min_amount: the scenario's minimum, in the invoices' currency
+        :return: ({invoice id: level reached}, {invoice id: (next date, next
+            level id, reason not reminded or None)})
+        """
+        targets, move_plans = {}, {}
+        for move in examined:
+            level, next_date, next_level = planner(
+                move.due or move.invoice_date or today,
+                delays.get(move.level_id) if move.level_id else None,
+                move.last_date,
+                move.notice_date,
+                formal_notice_days=notice_days,
+            )
+            move_reason = None
+            # (open invoices have something left to pay: without a minimum
+            # nothing is below it)
+            if level and min_amount and rounding.compare(move.amount_residual, min_amount) < 0:
+                level, next_date, next_level = None, None, None
+                move_reason = self.env._(
+                    "Not reminded: left to pay (%(amount)s) below the scenario's minimum "
+                    "(%(minimum)s).",
+                    amount=tools.format_amount(self.env, move.amount_residual, currency),
+                    minimum=tools.format_amount(self.env, min_amount, currency),
+                )
+            if level:
+                targets[move.id] = level
+            move_plans[move.id] = (next_date, next_level.id if next_level else None, move_reason)
+        return targets, move_plans
+
+    @api.model
     def _dunning_generate(self, keys, today):
         """Create the reminders of the given (customer, company, currency) triples.
 
@@ -369,104 +420,112 @@ class DunningReminder(models.Model):
             currency.id: (currency, Rounding(currency.rounding))
             for currency in self.env["res.currency"].browse({key[2] for key in keys})
         }
+        installed_langs = {code for code, __ in self.env["res.lang"].get_installed()}
         minimums = {}
         plans = {}  # move id -> (next date, next level id, skip reason, reminded)
         reminders = []
         tomorrow = today + timedelta(days=1)
-        for key in sorted(set(keys)):
-            partner_id, company_id, currency_id = key
-            customer = customers[partner_id]
-            candidates = moves_by_key[key]
-            examined = [
-                m
-                for m in candidates
-                if m.state in ("none", "reminded")
-                and not m.excluded
-                and (
-                    (m.next_date and m.next_date <= today)
-                    or (not m.next_date and (not m.checked_date or m.checked_date < today))
-                )
-            ]
-            scenario_id = scenario_by_company[company_id].get(partner_id)
-            scenario, levels, planner, debtor_type = scenarios.get(scenario_id, no_scenario)
-            reason = self._dunning_get_partner_skip_reason(customer, scenario)
-            if not reason and not levels:
-                reason = self.env._(
-                    "Not reminded: the scenario %(scenario)s has no level.",
-                    scenario=scenario.name,
-                )
-            if reason:
-                plans.update((move.id, (None, None, reason, False)) for move in examined)
-                continue
-            if key in reminded_today:
-                # At most one reminder a day for a customer and currency: what
-                # reaches a level now waits for tomorrow's run.
-                plans.update((move.id, (tomorrow, None, None, False)) for move in examined)
-                continue
-            currency, rounding = currencies[currency_id]
-            if (scenario_id, currency_id, company_id) not in minimums:
-                company = companies.browse(company_id)
-                minimums[(scenario_id, currency_id, company_id)] = company.currency_id._convert(
-                    scenario.min_amount, currency, company, today
-                )
-            min_amount = minimums[(scenario_id, currency_id, company_id)]
-            targets, move_plans = {}, {}
-            for move in examined:
-                level, next_date, next_level = planner(
-                    move.due or move.invoice_date or today,
-                    delays.get(move.level_id) if move.level_id else None,
-                    move.last_date,
-                    move.notice_date,
-                    formal_notice_days=notice_days[company_id],
-                )
-                move_reason = None
-                # (open invoices have something left to pay: without a minimum
-                # nothing is below it)
-                if level and min_amount and rounding.compare(move.amount_residual, min_amount) < 0:
-                    level, next_date, next_level = None, None, None
-                    move_reason = self.env._(
-                        "Not reminded: left to pay (%(amount)s) below the scenario's minimum "
-                        "(%(minimum)s).",
-                        amount=tools.format_amount(self.env, move.amount_residual, currency),
-                        minimum=tools.format_amount(self.env, min_amount, currency),
+        Plan = self.env["dunning.invoice.plan"]
+        # The decisions and the reminders are written by a second thread while
+        # the next ones are computed (see BackgroundWriter).
+        with BackgroundWriter(self.env.cr) as writer:
+            for key in sorted(set(keys)):
+                if len(plans) >= PLAN_CHUNK:
+                    # written while the next customers are planned
+                    writer.submit(*Plan._dunning_decision_statements(plans, today))
+                    plans = {}
+                partner_id, company_id, currency_id = key
+                customer = customers[partner_id]
+                candidates = moves_by_key[key]
+                examined = [
+                    m
+                    for m in candidates
+                    if m.state in ("none", "reminded")
+                    and not m.excluded
+                    and (
+                        (m.next_date and m.next_date <= today)
+                        or (not m.next_date and (not m.checked_date or m.checked_date < today))
                     )
-                if level:
-                    targets[move.id] = level
-                move_plans[move.id] = (
-                    next_date,
-                    next_level.id if next_level else None,
-                    move_reason,
-                )
-            reason = None
-            if targets:
-                reason = self._dunning_get_amount_skip_reason(
-                    targets, candidates, credits_by_key[key], currency, min_amount, today, rounding
-                )
+                ]
+                scenario_id = scenario_by_company[company_id].get(partner_id)
+                scenario, levels, planner, debtor_type = scenarios.get(scenario_id, no_scenario)
+                reason = self._dunning_get_partner_skip_reason(customer, scenario, installed_langs)
+                if not reason and not levels:
+                    reason = self.env._(
+                        "Not reminded: the scenario %(scenario)s has no level.",
+                        scenario=scenario.name,
+                    )
                 if reason:
-                    targets = {}
-            for move_id, (next_date, next_level_id, move_reason) in move_plans.items():
-                plans[move_id] = (
-                    next_date,
-                    next_level_id,
-                    reason or move_reason,
-                    move_id in targets,
+                    plans.update((move.id, (None, None, reason, False)) for move in examined)
+                    continue
+                if key in reminded_today:
+                    # At most one reminder a day for a customer and currency: what
+                    # reaches a level now waits for tomorrow's run.
+                    plans.update((move.id, (tomorrow, None, None, False)) for move in examined)
+                    continue
+                currency, rounding = currencies[currency_id]
+                if (scenario_id, currency_id, company_id) not in minimums:
+                    company = companies.browse(company_id)
+                    minimums[(scenario_id, currency_id, company_id)] = company.currency_id._convert(
+                        scenario.min_amount, currency, company, today
+                    )
+                min_amount = minimums[(scenario_id, currency_id, company_id)]
+                targets, move_plans = self._dunning_plan_invoices(
+                    examined,
+                    planner,
+                    delays,
+                    notice_days[company_id],
+                    min_amount,
+                    currency,
+                    rounding,
+                    today,
                 )
-            if targets:
-                reminders.append(
-                    self._prepare_reminder_vals(
-                        customer,
-                        scenario,
-                        company_id,
-                        today,
+                reason = None
+                if targets:
+                    reason = self._dunning_get_amount_skip_reason(
                         targets,
                         candidates,
                         credits_by_key[key],
-                        previous_dates.get(partner_id),
-                        paid_late.get(key, []) if debtor_type != "consumer" else [],
+                        currency,
+                        min_amount,
+                        today,
+                        rounding,
                     )
-                )
-        langs = {customer.id: customer.lang for customer in customers.values()}
-        return self._dunning_write_batch(plans, reminders, open_by_customer, langs, today)
+                    if reason:
+                        targets = {}
+                for move_id, (next_date, next_level_id, move_reason) in move_plans.items():
+                    plans[move_id] = (
+                        next_date,
+                        next_level_id,
+                        reason or move_reason,
+                        move_id in targets,
+                    )
+                if targets:
+                    reminders.append(
+                        self._prepare_reminder_vals(
+                            customer,
+                            scenario,
+                            company_id,
+                            today,
+                            targets,
+                            candidates,
+                            credits_by_key[key],
+                            previous_dates.get(partner_id),
+                            paid_late.get(key, []) if debtor_type != "consumer" else [],
+                        )
+                    )
+            langs = {customer.id: customer.lang for customer in customers.values()}
+            created = self._dunning_insert_reminders(
+                reminders,
+                open_by_customer,
+                langs,
+                writer=writer,
+                first=Plan._dunning_decision_statements(plans, today),
+            )
+        # What the ORM holds of the plans (and of the invoices' related fields)
+        # is stale.
+        self.env.invalidate_all()
+        return created
 
     # ------------------------------------------------------------------
     # Reminder and line values

@@ -21,7 +21,7 @@ from . import dunning_penalty as penalty
 from .dunning_float import Rounding
 from .dunning_penalty_calculator import EMPTY_PENALTY, PenaltyCalculator
 from .dunning_reminder import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
-from .dunning_writer import NULL, TAB, BackgroundWriter, copy_text, run_statement
+from .dunning_writer import NULL, TAB, copy_text, run_statement
 
 # Rows per COPY statement (a few megabytes of text).
 COPY_CHUNK = 5000
@@ -258,30 +258,6 @@ class DunningReminder(models.Model):
             return
         for statement, text in statements:
             run_statement(self.env.cr, statement, text)
-
-    @api.model
-    def _dunning_write_batch(self, plans, reminders, open_by_customer, langs, today):
-        """Write what a batch of the daily run decided: its invoices' plans
-        (dunning.invoice.plan._dunning_decision_statements) and its reminders,
-        both by a second thread while the reminders are computed (see
-        BackgroundWriter).
-
-        :param plans: {move id: (next date, next level id, skip reason, reminded)}
-        :param reminders: values from _prepare_reminder_vals
-        :return: the reminders created
-        """
-        with BackgroundWriter(self.env.cr) as writer:
-            created = self._dunning_insert_reminders(
-                reminders,
-                open_by_customer,
-                langs,
-                writer=writer,
-                first=self.env["dunning.invoice.plan"]._dunning_decision_statements(plans, today),
-            )
-        # Whatever the ORM holds of the plans (and of the invoices' related
-        # fields) is stale.
-        self.env.invalidate_all()
-        return created
 
     @api.model
     def _dunning_penalty_context(self, vals_list, lines_of, langs=None):

@@ -133,11 +133,16 @@ class ResPartner(models.Model):
             partner.dunning_effective_scenario_id = scenarios[partner.id]
 
     @api.model
-    def _dunning_get_lang_missing_reason(self, lang):
+    def _dunning_get_lang_missing_reason(self, lang, installed=None):
         """Why messages cannot be written in the language ``lang`` (a
         customer's), or False: it is not active in the database, so its texts
-        would come out partly in another language."""
-        if not lang or lang in dict(self.env["res.lang"].get_installed()):
+        would come out partly in another language.
+
+        :param installed: the codes of the active languages, read here when
+            not given (a caller asking for many customers reads them once)"""
+        if installed is None:
+            installed = {code for code, __ in self.env["res.lang"].get_installed()}
+        if not lang or lang in installed:
             return False
         return self.env._(
             "the customer's language (%(lang)s) is not active in this database, so its "

@@ -11,9 +11,12 @@ expected result below was written from the run before its speed work (commit
 """
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+
+from odoo.addons.dunning_scenario.models import dunning_run_generate
 
 from .common import DunningCommon
 
@@ -188,6 +191,13 @@ class TestRunEquivalence(DunningCommon):
 
     def test_run_in_one_transaction(self):
         with self._frozen(RUN_DAY):
+            self.env["dunning.reminder"].with_user(self.accountant)._dunning_run()
+        self._check()
+
+    def test_plans_written_a_few_at_a_time(self):
+        # The plans of a batch go to the database a chunk at a time while the
+        # next customers are planned: chunks of two invoices, the same result.
+        with self._frozen(RUN_DAY), patch.object(dunning_run_generate, "PLAN_CHUNK", 2):
             self.env["dunning.reminder"].with_user(self.accountant)._dunning_run()
         self._check()
 
