@@ -271,6 +271,14 @@ class DunningReminder(models.Model):
         amount_eur = self.currency_id._convert(amount, eur, self.company_id, self.date)
         return eur.compare_amounts(amount_eur, self._dunning_small_claims_limit) <= 0
 
+    def _dunning_quoted(self, text):
+        """``text`` quoted as the reader's language writes a name within a
+        sentence: French between « » with no-break spaces, so that no line
+        starts with a quotation mark; other languages as it is."""
+        if (self.env.lang or "").startswith("fr"):
+            return f"\u00ab\u00a0{text}\u00a0\u00bb"
+        return text
+
     def _get_dunning_letter_filename(self):
         self.ensure_one()
         level_name = self.level_id.with_context(lang=self.partner_id.lang).name

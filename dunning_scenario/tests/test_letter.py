@@ -135,7 +135,7 @@ class TestLetter(LetterCommon):
         # No online payment provider in this database: no "pay online" promise.
         self.assertNotIn("/my/invoices/", text)
         self.assertNotIn("Online", text)
-        self.assertIn(f"By cheque payable to {self.company.name}", text)
+        self.assertIn(f"By cheque payable to {self.company.name}, sent to the address", text)
         self.assertIn("If your payment has crossed this letter, please disregard it.", text)
         self.assertNotIn("Late-payment penalties", text)
 
@@ -199,6 +199,13 @@ class TestLetter(LetterCommon):
         # Deadline (8 days), what follows, and the small-claims procedure up to 5,000.
         self.assertIn("injonction de payer", text)
         self.assertIn("procédure simplifiée de recouvrement des petites créances", text)
+        # The payee's name between French quotation marks, held to it by
+        # no-break spaces.
+        html = self.env["ir.actions.report"]._render_qweb_html(LETTER, reminder.ids)[0]
+        self.assertIn(
+            f"Par chèque à l'ordre de <span>«\u00a0{self.company.name}\u00a0»</span>, envoyé",
+            html.decode(),
+        )
 
     def test_formal_notice_large_claim_no_small_claims_procedure(self):
         self._create_invoice(self.customer_fr, "2026-02-01", 6000.00)
