@@ -5,6 +5,7 @@ from . import dunning_reminder
 from . import dunning_reminder_refresh
 from . import dunning_payment_means
 from . import dunning_run
+from . import dunning_run_read
 from . import dunning_run_generate
 from . import dunning_sending
 from . import dunning_delivery
