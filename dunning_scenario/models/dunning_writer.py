@@ -15,6 +15,11 @@ from odoo import sql_db
 # computing, hands over only at this interval: at the default, PostgreSQL
 # would wait on these handovers for about a third of the reminders' COPYs.
 SWITCH_INTERVAL = 0.0002
+# The interval is the process's: writers running at once in several threads
+# (two "Remind now" in a threaded server) share it, set by the first one to
+# start and restored by the last one to end.
+_switch_lock = threading.Lock()
+_switch_state = {"writers": 0, "saved": None}
 
 # COPY's text format: backslash, tab, newline and carriage return escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -71,11 +76,13 @@ class BackgroundWriter:
         self._thread = None
         self._error = None
         self._shadowed = None
-        self._interval = None
 
     def __enter__(self):
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
+        with _switch_lock:
+            if not _switch_state["writers"]:
+                _switch_state["saved"] = sys.getswitchinterval()
+                sys.setswitchinterval(min(_switch_state["saved"], SWITCH_INTERVAL))
+            _switch_state["writers"] += 1
         cr = self._cr
         self._shadowed = cr.__dict__.get("execute")
         execute = cr.execute
@@ -89,7 +96,10 @@ class BackgroundWriter:
 
     def __exit__(self, exc_type, exc_value, traceback):
         cr = self._cr
-        sys.setswitchinterval(self._interval)
+        with _switch_lock:
+            _switch_state["writers"] -= 1
+            if not _switch_state["writers"]:
+                sys.setswitchinterval(_switch_state["saved"])
         if self._shadowed is None:
             del cr.execute
         else:

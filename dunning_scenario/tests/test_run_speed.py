@@ -8,7 +8,7 @@ import sys
 
 import psycopg2
 
-from odoo import Command
+from odoo import Command, sql_db
 from odoo.tests import tagged
 from odoo.tools import float_compare, float_round
 
@@ -235,6 +235,23 @@ class TestRunSpeed(DunningCommon):
         self._create_invoice(customer, DUE, 300.0)
         reminder = self._run(RUN)
         self.assertEqual(reminder.scenario_id, self.scenario_business)
+
+    def test_background_writers_share_the_switch_interval(self):
+        # Writers of two threads (two cursors) ending in any order: the
+        # interpreter's interval stays short while one runs, and comes back
+        # to what it was once the last one ends.
+        interval = sys.getswitchinterval()
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            first, second = BackgroundWriter(self.env.cr), BackgroundWriter(other)
+            first.__enter__()
+            second.__enter__()
+            first.__exit__(None, None, None)
+            self.assertLess(sys.getswitchinterval(), interval)
+            second.__exit__(None, None, None)
+        finally:
+            other.close()
+        self.assertEqual(sys.getswitchinterval(), interval)
 
     def test_background_writer_keeps_the_connection_in_order(self):
         # The second thread's COPY and this thread's queries share one
